@@ -224,6 +224,27 @@ class Revoke(Message):
     all: bool = False
 
 
+# --- audit cross-check -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFetch(Message):
+    """Installation -> hub: send me the hub's audit entries about my cameras after ``since``."""
+
+    TYPE: ClassVar[str] = "audit_fetch"
+    since_seq: int = 0
+    limit: int = 500
+
+
+@dataclass(frozen=True)
+class AuditEntries(Message):
+    """Hub -> installation: entries with ``seq``, ``ts``, ``action``, ``detail``, ``hash``."""
+
+    TYPE: ClassVar[str] = "audit_entries"
+    entries: list[dict[str, Any]]
+    more: bool = False
+
+
 # --- encoding ----------------------------------------------------------------------------
 
 

@@ -133,6 +133,31 @@ async def fetch_hub_info(session: aiohttp.ClientSession, url: str) -> HubInfo:
     )
 
 
+async def fetch_jwks(session: aiohttp.ClientSession, url: str) -> KeySet:
+    """The hub's public signing keys, shown as fingerprints before the code is spent."""
+    try:
+        async with session.get(
+            f"{normalize_url(url)}/.well-known/jwks.json", timeout=HTTP_TIMEOUT
+        ) as resp:
+            if resp.status != 200:
+                raise NotAHub(f"jwks HTTP {resp.status}")
+            body = await resp.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError) as err:
+        raise CannotConnect(str(err)) from err
+    except ValueError as err:
+        raise NotAHub("jwks not JSON") from err
+    try:
+        return KeySet.from_jwks(body)
+    except ProtocolError as err:
+        raise NotAHub(f"bad jwks: {err.code}") from err
+
+
+def same_keys(a: KeySet, b: KeySet) -> bool:
+    return a.to_jwks() == b.to_jwks() or (
+        sorted(a.fingerprints().items()) == sorted(b.fingerprints().items())
+    )
+
+
 async def enroll(
     session: aiohttp.ClientSession,
     url: str,
@@ -282,12 +307,16 @@ class HubConnection:
             return False
         return True
 
-    async def send_bytes(self, data: bytes) -> bool:
+    async def send_bytes(self, data: bytes, guard: Callable[[], bool] = lambda: True) -> bool:
+        """Send a media frame. ``guard`` runs under the send lock right before the write, so
+        a revoke applied while we waited for the lock stops this frame."""
         ws = self._ws
         if ws is None or ws.closed or not self.is_connected:
             return False
         try:
             async with self._send_lock:
+                if not guard():
+                    return False
                 await ws.send_bytes(data)
         except (aiohttp.ClientError, ConnectionError, RuntimeError):
             return False

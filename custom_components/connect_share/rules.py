@@ -7,6 +7,7 @@ with a stable reason code that goes into the audit log.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -320,7 +321,14 @@ class MaskError(ValueError):
 
 def parse_masks(value: Any) -> tuple[tuple[tuple[float, float], ...], ...]:
     """Polygons in relative coordinates: ``[[[x, y], ...], ...]`` with 0 <= x, y <= 1."""
-    if value in (None, "", []):
+    if isinstance(value, str):
+        if not value.strip():
+            return ()
+        try:
+            value = json.loads(value)
+        except ValueError as err:
+            raise MaskError("masks are not valid JSON") from err
+    if value in (None, []):
         return ()
     if not isinstance(value, list):
         raise MaskError("masks are a list of polygons")

@@ -70,6 +70,7 @@ class FakeHub:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_get("/api/v1/hub", self._hub_info)
+        app.router.add_get("/.well-known/jwks.json", self._jwks)
         app.router.add_post("/api/v1/installations/enroll", self._enroll)
         app.router.add_get("/api/v1/installations/ws", self._ws)
         self._runner = web.AppRunner(app)
@@ -97,6 +98,9 @@ class FakeHub:
         return web.json_response(
             {"service": self.service, "version": "test", "hub_id": self.hub_id, "name": "Test hub"}
         )
+
+    async def _jwks(self, _request: web.Request) -> web.Response:
+        return web.json_response(self.keyset.to_jwks())
 
     async def _enroll(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -170,7 +170,9 @@ def test_schedule_parsing_and_midnight() -> None:
 
 def test_masks() -> None:
     assert parse_masks([[[0, 0], [0.5, 0], [0.5, 0.5]]]) == (((0.0, 0.0), (0.5, 0.0), (0.5, 0.5)),)
-    for bad in ([[[0, 0], [1, 1]]], [[[0, 0], [2, 0], [1, 1]]], "x", [[[0, 0], [1], [1, 1]]]):
+    assert parse_masks("[[[0,0],[1,0],[1,1]]]")[0][1] == (1.0, 0.0)
+    assert parse_masks("") == ()
+    for bad in ([[[0, 0], [1, 1]]], [[[0, 0], [2, 0], [1, 1]]], "x", 5, [[[0, 0], [1], [1, 1]]]):
         with pytest.raises(MaskError):
             parse_masks(bad)
 

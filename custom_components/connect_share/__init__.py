@@ -1,0 +1,53 @@
+"""Connect Share: resident-controlled camera sharing with a police "Connect" hub.
+
+The resident's Home Assistant is the enforcement point: every request, token and frame goes
+through the local rules (``rules.py``) and into the local audit log (``audit_log.py``).
+"""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
+
+from .const import DOMAIN
+from .manager import ConnectShareConfigEntry, ConnectShareManager
+from .services import async_setup_services
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Services are registered once, independent of entries (quality scale: action-setup)."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> bool:
+    manager = ConnectShareManager(hass, entry)
+    entry.runtime_data = manager
+    await manager.async_start()
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> None:
+    # The set of cameras decides which devices and entities exist: reload; the manager's
+    # rules and the hub's camera list are rebuilt on setup.
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> bool:
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    await entry.runtime_data.async_stop()
+    return unloaded

@@ -1,0 +1,374 @@
+"""Config flow (enroll with a hub), reauth (re-enroll), reconfigure (hub URL), options."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import (
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.core import callback
+from homeassistant.helpers import selector
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from . import hub_client
+from .const import (
+    CLIENT_VERSION,
+    CONF_CODE,
+    CONF_FINGERPRINTS,
+    CONF_HUB_ID,
+    CONF_HUB_NAME,
+    CONF_INSTALLATION_ID,
+    CONF_ISSUER,
+    CONF_JWKS,
+    CONF_PRIVATE_KEY,
+    CONF_URL,
+    CONF_WS_PATH,
+    DOMAIN,
+    INCIDENT_TYPES,
+    MODES,
+    OPT_CAMERAS,
+    OPT_NOTIFY,
+)
+from .protocol import KeySet, generate_private_key, private_key_to_pem
+from .rules import MaskError, Schedule, ScheduleError, parse_masks
+
+_LOGGER = logging.getLogger(__name__)
+
+try:  # The media package's validator is the stricter one (self-intersection, area, limits).
+    from .media.masks import parse_masks as media_parse_masks
+except ImportError:  # pragma: no cover - numpy/Pillow missing
+    media_parse_masks = None
+
+
+def _fingerprint_text(keyset: KeySet) -> str:
+    return ", ".join(sorted(keyset.fingerprints().values()))
+
+
+class ConnectShareConfigFlow(ConfigFlow, domain=DOMAIN):
+    VERSION = 1
+
+    def __init__(self) -> None:
+        self._url = ""
+        self._code = ""
+        self._info: hub_client.HubInfo | None = None
+        self._keyset: KeySet | None = None
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: Any) -> ConnectShareOptionsFlow:
+        return ConnectShareOptionsFlow()
+
+    async def _probe(self, url: str) -> tuple[hub_client.HubInfo, KeySet]:
+        session = async_get_clientsession(self.hass)
+        info = await hub_client.fetch_hub_info(session, url)
+        keyset = await hub_client.fetch_jwks(session, url)
+        return info, keyset
+
+    async def _enroll(self, url: str, code: str) -> tuple[hub_client.Enrollment, str]:
+        """Make a fresh key pair and enroll. The PEM goes only into the entry's data."""
+        key = generate_private_key()
+        name = self.hass.config.location_name or "Home Assistant"
+        enrollment = await hub_client.enroll(
+            async_get_clientsession(self.hass), url, code, key, name, CLIENT_VERSION
+        )
+        return enrollment, private_key_to_pem(key)
+
+    # --- user: URL + code -> fingerprint confirmation -> enroll ----------------------------
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url = hub_client.normalize_url(user_input[CONF_URL])
+            try:
+                info, keyset = await self._probe(url)
+            except hub_client.HubError as err:
+                errors["base"] = err.code
+            else:
+                await self.async_set_unique_id(info.hub_id)
+                self._abort_if_unique_id_configured()
+                self._url, self._code = url, user_input[CONF_CODE].strip()
+                self._info, self._keyset = info, keyset
+                return await self.async_step_confirm()
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_URL): selector.TextSelector(
+                            selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
+                        ),
+                        vol.Required(CONF_CODE): str,
+                    }
+                ),
+                user_input or {},
+            ),
+            errors=errors,
+        )
+
+    async def async_step_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the hub's key fingerprint before the one-time code is spent."""
+        assert self._info is not None and self._keyset is not None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                enrollment, pem = await self._enroll(self._url, self._code)
+            except hub_client.HubError as err:
+                errors["base"] = err.code
+                if isinstance(err, hub_client.EnrollmentRefused):
+                    return self.async_show_form(
+                        step_id="user",
+                        data_schema=vol.Schema(
+                            {
+                                vol.Required(CONF_URL, default=self._url): str,
+                                vol.Required(CONF_CODE): str,
+                            }
+                        ),
+                        errors=errors,
+                    )
+            else:
+                if enrollment.hub_id != self._info.hub_id or not hub_client.same_keys(
+                    enrollment.keyset, self._keyset
+                ):
+                    # The keys we showed are not the keys we would pin: refuse to guess.
+                    return self.async_abort(reason="keys_changed")
+                return self.async_create_entry(
+                    title=self._info.name,
+                    data=_entry_data(self._url, self._info, enrollment, pem),
+                )
+        return self.async_show_form(
+            step_id="confirm",
+            description_placeholders={
+                "hub": self._info.name,
+                "url": self._url,
+                "fingerprint": _fingerprint_text(self._keyset),
+            },
+            errors=errors,
+        )
+
+    # --- reauth: the hub no longer knows this installation -> re-enroll with a new code ---
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        entry = self._get_reauth_entry()
+        url = entry.data[CONF_URL]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                info, keyset = await self._probe(url)
+                await self.async_set_unique_id(info.hub_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_hub")
+                enrollment, pem = await self._enroll(url, user_input[CONF_CODE])
+            except hub_client.HubError as err:
+                errors["base"] = err.code
+            else:
+                if not hub_client.same_keys(enrollment.keyset, keyset):
+                    return self.async_abort(reason="keys_changed")
+                return self.async_update_reload_and_abort(
+                    entry, data=_entry_data(url, info, enrollment, pem)
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema({vol.Required(CONF_CODE): str}),
+            description_placeholders={
+                "url": url,
+                "fingerprint": ", ".join(entry.data.get(CONF_FINGERPRINTS, [])),
+            },
+            errors=errors,
+        )
+
+    # --- reconfigure: the hub moved to another URL (same hub id, same pinned keys) --------
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url = hub_client.normalize_url(user_input[CONF_URL])
+            try:
+                info = await hub_client.fetch_hub_info(async_get_clientsession(self.hass), url)
+            except hub_client.HubError as err:
+                errors["base"] = err.code
+            else:
+                await self.async_set_unique_id(info.hub_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_hub")
+                return self.async_update_reload_and_abort(entry, data_updates={CONF_URL: url})
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=vol.Schema({vol.Required(CONF_URL, default=entry.data[CONF_URL]): str}),
+            errors=errors,
+        )
+
+
+def _entry_data(
+    url: str, info: hub_client.HubInfo, enrollment: hub_client.Enrollment, pem: str
+) -> dict[str, Any]:
+    return {
+        CONF_URL: url,
+        CONF_HUB_ID: info.hub_id,
+        CONF_HUB_NAME: info.name,
+        CONF_INSTALLATION_ID: enrollment.installation_id,
+        CONF_PRIVATE_KEY: pem,
+        CONF_ISSUER: enrollment.issuer,
+        CONF_JWKS: enrollment.jwks,
+        CONF_WS_PATH: enrollment.ws_path,
+        CONF_FINGERPRINTS: enrollment.fingerprints(),
+    }
+
+
+# --- options ---------------------------------------------------------------------------------
+
+
+def validate_masks_text(text: str) -> str:
+    """Voluptuous validator for the masks text field (JSON polygons, relative coords)."""
+    import json
+
+    if not text.strip():
+        return ""
+    try:
+        parse_masks(json.loads(text))
+        if media_parse_masks is not None:
+            media_parse_masks(text)
+    except (ValueError, MaskError) as err:
+        raise vol.Invalid(str(err)) from err
+    return text.strip()
+
+
+def validate_schedule_text(text: str) -> str:
+    try:
+        Schedule.parse(text)
+    except ScheduleError as err:
+        raise vol.Invalid(str(err)) from err
+    return text.strip()
+
+
+def camera_schema() -> vol.Schema:
+    num = selector.NumberSelector
+    cfg = selector.NumberSelectorConfig
+    box = selector.NumberSelectorMode.BOX
+    return vol.Schema(
+        {
+            vol.Required("mode", default="on_request"): selector.SelectSelector(
+                selector.SelectSelectorConfig(options=list(MODES), translation_key="mode")
+            ),
+            vol.Optional("lat"): num(cfg(min=-90, max=90, step="any", mode=box)),
+            vol.Optional("lon"): num(cfg(min=-180, max=180, step="any", mode=box)),
+            vol.Optional("heading"): num(cfg(min=0, max=359, step=1, mode=box)),
+            vol.Optional("schedule", default=""): str,
+            vol.Optional("auto_incident_types", default=[]): selector.SelectSelector(
+                selector.SelectSelectorConfig(
+                    options=list(INCIDENT_TYPES),
+                    multiple=True,
+                    custom_value=True,
+                    translation_key="incident_type",
+                )
+            ),
+            vol.Optional("auto_max_distance_m", default=200): num(
+                cfg(min=0, max=5000, step=10, unit_of_measurement="m", mode=box)
+            ),
+            vol.Optional("max_session_s", default=900): num(
+                cfg(min=10, max=3600, step=10, unit_of_measurement="s", mode=box)
+            ),
+            vol.Optional("max_fps", default=2): num(cfg(min=0.2, max=15, step=0.1, mode=box)),
+            vol.Optional("masks", default=""): selector.TextSelector(
+                selector.TextSelectorConfig(multiline=True)
+            ),
+        }
+    )
+
+
+class ConnectShareOptionsFlow(OptionsFlow):
+    """Pick cameras and the notify target, then one step per camera."""
+
+    def __init__(self) -> None:
+        self._options: dict[str, Any] = {}
+        self._todo: list[str] = []
+        self._current: str | None = None
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        current = dict(self.config_entry.options)
+        if user_input is not None:
+            old_cams = current.get(OPT_CAMERAS, {})
+            self._options = {
+                OPT_NOTIFY: user_input.get(OPT_NOTIFY, "").strip(),
+                OPT_CAMERAS: {c: dict(old_cams.get(c, {})) for c in user_input[OPT_CAMERAS]},
+            }
+            self._todo = list(user_input[OPT_CAMERAS])
+            return await self._next_camera()
+        schema = vol.Schema(
+            {
+                vol.Optional(OPT_CAMERAS, default=list(current.get(OPT_CAMERAS, {}))): (
+                    selector.EntitySelector(
+                        selector.EntitySelectorConfig(domain="camera", multiple=True)
+                    )
+                ),
+                vol.Optional(OPT_NOTIFY, default=current.get(OPT_NOTIFY, "")): str,
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)
+
+    async def _next_camera(self) -> ConfigFlowResult:
+        if not self._todo:
+            return self.async_create_entry(data=self._options)
+        self._current = self._todo.pop(0)
+        return await self.async_step_camera()
+
+    async def async_step_camera(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        assert self._current is not None
+        camera = self._current
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                cleaned = _clean_camera(user_input)
+            except vol.Invalid as err:
+                errors[str(err.path[0]) if err.path else "base"] = _error_key(err)
+            else:
+                state = self.hass.states.get(camera)
+                cleaned["name"] = state.name if state else camera
+                self._options[OPT_CAMERAS][camera] = cleaned
+                return await self._next_camera()
+        stored = self._options[OPT_CAMERAS].get(camera) or {}
+        state = self.hass.states.get(camera)
+        return self.async_show_form(
+            step_id="camera",
+            data_schema=self.add_suggested_values_to_schema(camera_schema(), user_input or stored),
+            description_placeholders={"camera": state.name if state else camera},
+            errors=errors,
+        )
+
+
+def _error_key(err: vol.Invalid) -> str:
+    field = str(err.path[0]) if err.path else ""
+    return {"masks": "invalid_masks", "schedule": "invalid_schedule", "lat": "lat_lon_pair"}.get(
+        field, "invalid_value"
+    )
+
+
+def _clean_camera(data: dict[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    for key in ("masks", "schedule"):
+        try:
+            out[key] = (validate_masks_text if key == "masks" else validate_schedule_text)(
+                str(data.get(key, ""))
+            )
+        except vol.Invalid as err:
+            raise vol.Invalid(str(err), path=[key]) from err
+    if ("lat" in out) != ("lon" in out):
+        raise vol.Invalid("latitude and longitude go together", path=["lat"])
+    out["auto_incident_types"] = [
+        str(t).strip() for t in out.get("auto_incident_types", []) if str(t).strip()
+    ]
+    out["max_session_s"] = int(out.get("max_session_s", 900))
+    return out

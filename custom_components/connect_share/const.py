@@ -1,0 +1,58 @@
+"""Constants of the Connect Share integration."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "connect_share"
+CLIENT_VERSION: Final = "0.1.0"
+
+CONF_URL: Final = "url"
+CONF_CODE: Final = "code"
+CONF_HUB_ID: Final = "hub_id"
+CONF_HUB_NAME: Final = "hub_name"
+CONF_INSTALLATION_ID: Final = "installation_id"
+CONF_PRIVATE_KEY: Final = "private_key"
+CONF_ISSUER: Final = "issuer"
+CONF_JWKS: Final = "jwks"
+CONF_WS_PATH: Final = "ws_path"
+CONF_FINGERPRINTS: Final = "fingerprints"
+
+OPT_CAMERAS: Final = "cameras"
+OPT_NOTIFY: Final = "notify_target"
+
+MODES: Final = ("off", "registered", "on_request", "auto")
+INCIDENT_TYPES: Final = (
+    "emergency",
+    "burglary",
+    "robbery",
+    "assault",
+    "missing_person",
+    "vehicle_theft",
+    "hit_and_run",
+    "vandalism",
+    "fire",
+)
+
+# Events on the HA bus (automations, blueprints, logbook).
+EVENT_REQUEST: Final = "connect_share_request"
+EVENT_ACCESS: Final = "connect_share_access"
+EVENT_NOTIFY_ACTION: Final = "mobile_app_notification_action"
+ACTION_APPROVE: Final = "CONNECT_SHARE_APPROVE_"
+ACTION_DECLINE: Final = "CONNECT_SHARE_DECLINE_"
+
+SERVICE_APPROVE: Final = "approve_request"
+SERVICE_DECLINE: Final = "decline_request"
+SERVICE_REVOKE: Final = "revoke_grant"
+SERVICE_REVOKE_ALL: Final = "revoke_all"
+SERVICE_PAUSE: Final = "pause_sharing"
+SERVICE_RESUME: Final = "resume_sharing"
+
+ISSUE_UNREACHABLE: Final = "hub_unreachable"
+ISSUE_REMOVED: Final = "installation_removed"
+ISSUE_AUDIT: Final = "audit_mismatch"
+ISSUE_AUDIT_LOCAL: Final = "audit_log_damaged"
+# Consecutive failed connection attempts before the resident is told (a blip is not news).
+UNREACHABLE_AFTER: Final = 3
+# A request the resident never answers is "no footage" after this long.
+REQUEST_TTL_S: Final = 1800

@@ -1,0 +1,37 @@
+"""Event entity for police requests: received, auto-approved, approved, declined, ..."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.event import EventEntity
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .entity import ConnectShareEntity
+from .manager import ConnectShareConfigEntry
+
+PARALLEL_UPDATES = 0
+EVENT_TYPES = ["received", "auto_approved", "approved", "declined", "refused", "expired"]
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ConnectShareConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    async_add_entities([RequestEvent(entry.runtime_data, "requests")])
+
+
+class RequestEvent(ConnectShareEntity, EventEntity):
+    _attr_event_types = EVENT_TYPES
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.manager.listeners.request_event.append(self._on_event)
+        self.async_on_remove(lambda: self.manager.listeners.request_event.remove(self._on_event))
+
+    @callback
+    def _on_event(self, event_type: str, data: dict[str, Any]) -> None:
+        self._trigger_event(event_type, data)
+        self.async_write_ha_state()

@@ -1,0 +1,108 @@
+"""Service actions: approve / decline a request, revoke, pause and resume sharing."""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import timedelta
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, ServiceCall, SupportsResponse
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+
+from .const import (
+    DOMAIN,
+    SERVICE_APPROVE,
+    SERVICE_DECLINE,
+    SERVICE_PAUSE,
+    SERVICE_RESUME,
+    SERVICE_REVOKE,
+    SERVICE_REVOKE_ALL,
+)
+
+ATTR_ENTRY = "config_entry_id"
+
+_ENTRY = {vol.Optional(ATTR_ENTRY): cv.string}
+APPROVE_SCHEMA = vol.Schema(
+    {
+        vol.Required("request_id"): cv.string,
+        vol.Optional("cameras"): vol.All(cv.ensure_list, [cv.entity_id]),
+        **_ENTRY,
+    }
+)
+DECLINE_SCHEMA = vol.Schema({vol.Required("request_id"): cv.string, **_ENTRY})
+REVOKE_SCHEMA = vol.All(
+    vol.Schema(
+        {vol.Optional("token_id"): cv.string, vol.Optional("incident_id"): cv.string, **_ENTRY}
+    ),
+    cv.has_at_least_one_key("token_id", "incident_id"),
+)
+ENTRY_SCHEMA = vol.Schema(_ENTRY)
+PAUSE_SCHEMA = vol.Schema({vol.Optional("duration"): cv.positive_time_period_dict, **_ENTRY})
+
+
+def _managers(hass: HomeAssistant, call: ServiceCall) -> list:
+    entries = [
+        e
+        for e in hass.config_entries.async_entries(DOMAIN)
+        if e.state is ConfigEntryState.LOADED
+        and (ATTR_ENTRY not in call.data or e.entry_id == call.data[ATTR_ENTRY])
+    ]
+    if not entries:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_loaded_entry")
+    return [e.runtime_data for e in entries]
+
+
+def _with_request(hass: HomeAssistant, call: ServiceCall):
+    request_id = call.data["request_id"]
+    for manager in _managers(hass, call):
+        if request_id in manager.pending:
+            return manager
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="unknown_request",
+        translation_placeholders={"request_id": request_id},
+    )
+
+
+def async_setup_services(hass: HomeAssistant) -> None:
+    async def approve(call: ServiceCall) -> dict:
+        manager = _with_request(hass, call)
+        approved = await manager.async_approve(call.data["request_id"], call.data.get("cameras"))
+        return {"approved_cameras": approved}
+
+    async def decline(call: ServiceCall) -> None:
+        await _with_request(hass, call).async_decline(call.data["request_id"])
+
+    async def revoke(call: ServiceCall) -> None:
+        for manager in _managers(hass, call):
+            await manager.async_revoke(call.data.get("token_id"), call.data.get("incident_id"))
+
+    async def revoke_all(call: ServiceCall) -> None:
+        for manager in _managers(hass, call):
+            await manager.async_revoke_all(reason="service")
+
+    async def pause(call: ServiceCall) -> None:
+        duration: timedelta | None = call.data.get("duration")
+        until = math.inf if not duration else time.time() + duration.total_seconds()
+        for manager in _managers(hass, call):
+            await manager.async_set_paused(until, reason="service")
+
+    async def resume(call: ServiceCall) -> None:
+        for manager in _managers(hass, call):
+            await manager.async_set_paused(None, reason="service")
+
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_APPROVE,
+        approve,
+        APPROVE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(DOMAIN, SERVICE_DECLINE, decline, DECLINE_SCHEMA)
+    hass.services.async_register(DOMAIN, SERVICE_REVOKE, revoke, REVOKE_SCHEMA)
+    hass.services.async_register(DOMAIN, SERVICE_REVOKE_ALL, revoke_all, ENTRY_SCHEMA)
+    hass.services.async_register(DOMAIN, SERVICE_PAUSE, pause, PAUSE_SCHEMA)
+    hass.services.async_register(DOMAIN, SERVICE_RESUME, resume, ENTRY_SCHEMA)

@@ -1,0 +1,123 @@
+"""Live sessions over HTTP: open, status, MJPEG stream, close."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import sessions
+from .auth import LIVE_ROLES, current_user, policy
+from .errors import ApiError, not_found
+from .models import LiveSessionRow
+from .state import get_hub
+from .validation import Fields, read_json
+
+routes = web.RouteTableDef()
+BOUNDARY = "connectshareframe"
+
+
+def session_json(row: LiveSessionRow, state: str) -> dict[str, object]:
+    return {
+        "session_id": row.id,
+        "grant_id": row.grant_id,
+        "incident_id": row.incident_id,
+        "installation_id": row.installation_id,
+        "camera_id": row.camera_id,
+        "opened_by": row.opened_by,
+        "opened_at": row.opened_at,
+        "started_at": row.started_at,
+        "ended_at": row.ended_at,
+        "end_reason": row.end_reason,
+        "frames_relayed": row.frames_relayed,
+        "state": state,
+        "stream_path": f"/api/v1/sessions/{row.id}/stream",
+    }
+
+
+@routes.post("/api/v1/sessions")
+@policy(*LIVE_ROLES)
+async def open_session(request: web.Request) -> web.Response:
+    hub = get_hub(request)
+    user = current_user(request)
+    f = Fields(await read_json(request))
+    grant_id = f.text("grant_id", max_len=64) or ""
+    camera_id = f.text("camera_id", max_len=128) or ""
+    fps = f.number("fps", required=False, low=0.1, high=30, default=2.0) or 2.0
+    f.done()
+    live = await sessions.open_session(hub, user, grant_id, camera_id, fps)
+    return web.json_response(
+        {
+            "session_id": live.id,
+            "state": live.state,
+            "expires_at": live.expires_at,
+            "stream_path": f"/api/v1/sessions/{live.id}/stream",
+        },
+        status=201,
+    )
+
+
+async def load_row(request: web.Request) -> LiveSessionRow:
+    hub = get_hub(request)
+    async with hub.db.read() as session:
+        row = await session.get(LiveSessionRow, request.match_info["session_id"])
+    if row is None:
+        raise not_found("session")
+    return row
+
+
+@routes.get("/api/v1/sessions/{session_id}")
+@policy(*LIVE_ROLES)
+async def get_session(request: web.Request) -> web.Response:
+    hub = get_hub(request)
+    row = await load_row(request)
+    live = hub.relay.get(row.id)
+    state = live.state if live is not None else "ended"
+    data = session_json(row, state)
+    if live is not None:
+        data["frames_relayed"] = live.frames
+    return web.json_response({"session": data})
+
+
+@routes.get("/api/v1/sessions/{session_id}/stream")
+@policy(*LIVE_ROLES)
+async def stream(request: web.Request) -> web.StreamResponse:
+    """MJPEG (multipart/x-mixed-replace) of the relayed frames, for an <img> tag."""
+    hub = get_hub(request)
+    user = current_user(request)
+    row = await load_row(request)
+    if row.opened_by != user.id:
+        raise ApiError(403, "not_your_session", "only the officer who opened it may watch")
+    live = hub.relay.get(row.id)
+    if live is None or not live.active:
+        raise ApiError(410, "session_ended", f"the session ended: {row.end_reason or 'ended'}")
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        }
+    )
+    viewer = hub.relay.attach(live)
+    try:
+        await response.prepare(request)
+        while (frame := await viewer.next_frame()) is not None:
+            await response.write(
+                f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+                f"Content-Length: {len(frame)}\r\n\r\n".encode()
+                + frame
+                + b"\r\n"
+            )
+        await response.write(f"--{BOUNDARY}--\r\n".encode())
+    except (ConnectionResetError, ConnectionError):
+        pass
+    finally:
+        hub.relay.detach(live, viewer)
+    return response
+
+
+@routes.post("/api/v1/sessions/{session_id}/close")
+@policy(*LIVE_ROLES)
+async def close_session(request: web.Request) -> web.Response:
+    hub = get_hub(request)
+    user = current_user(request)
+    reason = await sessions.close_by_officer(hub, user, request.match_info["session_id"])
+    return web.json_response({"session_id": request.match_info["session_id"], "ended": reason})

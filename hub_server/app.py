@@ -1,0 +1,85 @@
+"""The aiohttp application: ``create_app(settings)``."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import WSCloseCode, web
+
+from . import api_audit, api_auth, api_incidents, api_installations, api_meta, api_sessions
+from .auth import make_auth_middleware
+from .bootstrap import ensure_bootstrap
+from .database import Database, migrate
+from .errors import error_middleware
+from .installation_ws import heartbeat
+from .sessions import end_session
+from .settings import Settings
+from .state import HUB, Hub
+
+_LOGGER = logging.getLogger(__name__)
+
+ROUTE_TABLES = (
+    api_meta.routes,
+    api_auth.routes,
+    api_installations.routes,
+    api_incidents.routes,
+    api_sessions.routes,
+    api_audit.routes,
+)
+
+
+@web.middleware
+async def security_headers(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    response = await handler(request)
+    if not response.prepared:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    settings = settings or Settings.from_env()
+    hub = Hub(settings, Database(settings.database_url))
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[security_headers, error_middleware, make_auth_middleware(hub.db.sessions)],
+    )
+    app[HUB] = hub
+    for table in ROUTE_TABLES:
+        app.add_routes(table)
+    app.cleanup_ctx.append(_lifecycle)
+    app.on_shutdown.append(_close_connections)
+    return app
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    hub = app[HUB]
+    try:
+        if hub.settings.migrate_on_start:
+            await migrate(hub.db.url)
+        hub.hub_id = await ensure_bootstrap(hub.db)
+        await hub.signing_keys()
+        hub.spawn(heartbeat(hub), "installation-heartbeat")
+        yield
+    finally:
+        await hub.stop_tasks()
+        await hub.db.close()
+
+
+async def _close_connections(app: web.Application) -> None:
+    """On shutdown: end live sessions (viewers see the end) and close installation sockets."""
+    hub = app[HUB]
+    for live in list(hub.relay.sessions.values()):
+        with contextlib.suppress(Exception):
+            await end_session(hub, live, "hub_shutdown", notify_installation=True)
+    for conn in hub.connections.all():
+        with contextlib.suppress(Exception):
+            await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"hub shutdown")
+    await hub.stop_tasks()

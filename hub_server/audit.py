@@ -1,0 +1,165 @@
+"""Append-only, hash-chained audit log.
+
+Each entry's ``hash`` is SHA-256 over the canonical JSON of its fields and the previous
+entry's hash, so changing, inserting or dropping any entry breaks every later hash. The
+database triggers refuse UPDATE and DELETE; ``verify_chain`` recomputes everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .database import Database
+from .models import AuditEntry
+
+GENESIS_HASH = "0" * 64
+
+
+def canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(
+    *,
+    seq: int,
+    ts: float,
+    action: str,
+    actor: str,
+    installation_id: str | None,
+    incident_id: str | None,
+    detail: str,
+    prev_hash: str,
+) -> str:
+    material = canonical(
+        {
+            "seq": seq,
+            "ts": ts,
+            "action": action,
+            "actor": actor,
+            "installation_id": installation_id,
+            "incident_id": incident_id,
+            "detail": detail,
+            "prev_hash": prev_hash,
+        }
+    )
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+async def append(
+    db: Database,
+    session: AsyncSession,
+    action: str,
+    *,
+    actor: str,
+    installation_id: str | None = None,
+    incident_id: str | None = None,
+    now: float | None = None,
+    **detail: Any,
+) -> AuditEntry:
+    """Add one entry inside the caller's write transaction (so both commit or neither)."""
+    await db.lock_audit(session)
+    last = (
+        await session.execute(
+            select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+        )
+    ).first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    ts = round(time.time() if now is None else now, 6)
+    detail_text = canonical(detail)
+    entry = AuditEntry(
+        seq=seq,
+        ts=ts,
+        action=action,
+        actor=actor,
+        installation_id=installation_id,
+        incident_id=incident_id,
+        detail=detail_text,
+        prev_hash=prev_hash,
+        hash=entry_hash(
+            seq=seq,
+            ts=ts,
+            action=action,
+            actor=actor,
+            installation_id=installation_id,
+            incident_id=incident_id,
+            detail=detail_text,
+            prev_hash=prev_hash,
+        ),
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+def entry_to_json(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "ts": entry.ts,
+        "action": entry.action,
+        "actor": entry.actor,
+        "installation_id": entry.installation_id,
+        "incident_id": entry.incident_id,
+        "detail": json.loads(entry.detail),
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    ok: bool
+    entries: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+    head_hash: str = GENESIS_HASH
+
+
+async def iter_entries(db: Database, batch: int = 1000) -> AsyncIterator[AuditEntry]:
+    after = 0
+    while True:
+        async with db.read() as session:
+            rows = (
+                await session.scalars(
+                    select(AuditEntry)
+                    .where(AuditEntry.seq > after)
+                    .order_by(AuditEntry.seq)
+                    .limit(batch)
+                )
+            ).all()
+        if not rows:
+            return
+        for row in rows:
+            yield row
+        after = rows[-1].seq
+
+
+async def verify_chain(db: Database) -> ChainReport:
+    expected_seq, prev = 1, GENESIS_HASH
+    count = 0
+    async for e in iter_entries(db):
+        if e.seq != expected_seq:
+            return ChainReport(False, count, expected_seq, f"missing entry {expected_seq}", prev)
+        if e.prev_hash != prev:
+            return ChainReport(False, count, e.seq, "prev_hash does not match", prev)
+        recomputed = entry_hash(
+            seq=e.seq,
+            ts=e.ts,
+            action=e.action,
+            actor=e.actor,
+            installation_id=e.installation_id,
+            incident_id=e.incident_id,
+            detail=e.detail,
+            prev_hash=e.prev_hash,
+        )
+        if recomputed != e.hash:
+            return ChainReport(False, count, e.seq, "hash does not match the content", prev)
+        prev, expected_seq, count = e.hash, expected_seq + 1, count + 1
+    return ChainReport(True, count, head_hash=prev)

@@ -1,0 +1,225 @@
+"""Officer authentication and the per-route access policy.
+
+Passwords: argon2id. Console: a session cookie (HttpOnly, SameSite=Strict) plus a CSRF token
+that every state-changing request must echo in ``X-CSRF-Token``. Scripts: bearer API tokens.
+Every route declares who may call it with ``@policy``; a route without one is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+
+from .errors import ApiError
+from .models import ApiToken, User, WebSession
+
+SESSION_COOKIE = "cs_session"
+CSRF_HEADER = "X-CSRF-Token"
+POLICY_ATTR = "__connect_share_policy__"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+LIVE_ROLES = ("analyst", "supervisor", "admin")
+ALL_ROLES = ("admin", "supervisor", "analyst", "officer")
+
+_hasher = PasswordHasher()
+# Verified against when the username does not exist, so timing does not reveal which it was.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(None, _hasher.hash, password)
+
+
+async def check_password(password_hash: str | None, password: str) -> bool:
+    def _verify() -> bool:
+        try:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.get_running_loop().run_in_executor(None, _verify)
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthUser:
+    id: str
+    username: str
+    display_name: str
+    badge: str
+    role: str
+    via: str  # "bearer" or "cookie"
+    csrf_token: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "username": self.username,
+            "display_name": self.display_name,
+            "badge": self.badge,
+            "role": self.role,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    roles: frozenset[str]
+    public: bool = False
+
+
+def policy(*roles: str, public: bool = False) -> Callable[[Any], Any]:
+    """Declare who may call a handler: ``@policy("officer", "supervisor")`` or public."""
+    unknown = set(roles) - set(ALL_ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+    if not roles and not public:
+        raise ValueError("a policy names roles or is public")
+
+    def mark(handler: Any) -> Any:
+        setattr(handler, POLICY_ATTR, Policy(frozenset(roles), public))
+        return handler
+
+    return mark
+
+
+def handler_policy(handler: Any) -> Policy | None:
+    return getattr(handler, POLICY_ATTR, None)
+
+
+class LoginRateLimiter:
+    """Sliding window of failed logins per client address and per username."""
+
+    def __init__(self, max_failures: int, window_s: float) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._failures: dict[str, deque[float]] = {}
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures.get(key)
+        if times is None:
+            return deque()
+        while times and now - times[0] > self.window_s:
+            times.popleft()
+        if not times:
+            del self._failures[key]
+        return times
+
+    def retry_after(self, keys: list[str], now: float | None = None) -> int:
+        """Seconds until a login may be tried again (0: allowed now)."""
+        now = time.monotonic() if now is None else now
+        wait = 0.0
+        for key in keys:
+            times = self._recent(key, now)
+            if len(times) >= self.max_failures:
+                wait = max(wait, self.window_s - (now - times[-self.max_failures]))
+        return int(wait) + 1 if wait > 0 else 0
+
+    def failed(self, keys: list[str], now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        if len(self._failures) > 100_000:  # bound memory under a spray of usernames
+            for key in list(self._failures)[:50_000]:
+                self._recent(key, now)
+        for key in keys:
+            self._failures.setdefault(key, deque()).append(now)
+
+    def succeeded(self, username_key: str) -> None:
+        self._failures.pop(username_key, None)
+
+
+async def user_from_request(request: web.Request, sessions: Any) -> AuthUser | None:
+    """The caller from ``Authorization: Bearer`` or the session cookie, or None."""
+    now = time.time()
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise ApiError(401, "bad_authorization", "use 'Authorization: Bearer <token>'")
+        async with sessions() as session:
+            row = (
+                await session.execute(
+                    select(User)
+                    .join(ApiToken, ApiToken.user_id == User.id)
+                    .where(
+                        ApiToken.token_hash == sha256_hex(secret.strip()),
+                        ApiToken.revoked_at.is_(None),
+                        ApiToken.expires_at > now,
+                        User.active.is_(True),
+                    )
+                )
+            ).scalar_one_or_none()
+        if row is None:
+            raise ApiError(401, "bad_token", "the API token is unknown, expired or revoked")
+        return _auth_user(row, "bearer")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    async with sessions() as session:
+        found = (
+            await session.execute(
+                select(User, WebSession.csrf_token)
+                .join(WebSession, WebSession.user_id == User.id)
+                .where(
+                    WebSession.token_hash == sha256_hex(cookie),
+                    WebSession.expires_at > now,
+                    User.active.is_(True),
+                )
+            )
+        ).first()
+    if found is None:
+        return None
+    return _auth_user(found[0], "cookie", found[1])
+
+
+def _auth_user(user: User, via: str, csrf: str | None = None) -> AuthUser:
+    return AuthUser(user.id, user.username, user.display_name, user.badge, user.role, via, csrf)
+
+
+def make_auth_middleware(sessions: Any) -> Callable[..., Any]:
+    @web.middleware
+    async def auth_middleware(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if request.match_info.http_exception is not None:
+            raise request.match_info.http_exception
+        rule = handler_policy(request.match_info.handler)
+        if rule is None:  # deny by default: a route nobody gave a policy is not served
+            raise ApiError(403, "no_policy", "this route has no access policy")
+        if rule.public:
+            return await handler(request)
+        user = await user_from_request(request, sessions)
+        if user is None:
+            raise ApiError(401, "not_authenticated", "log in or send a bearer token")
+        if user.role not in rule.roles:
+            raise ApiError(
+                403, "wrong_role", f"role {user.role} may not do this", allowed=sorted(rule.roles)
+            )
+        if user.via == "cookie" and request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not user.csrf_token or not secrets.compare_digest(sent, user.csrf_token):
+                raise ApiError(403, "csrf", f"missing or wrong {CSRF_HEADER} header")
+        request["user"] = user
+        return await handler(request)
+
+    return auth_middleware
+
+
+def current_user(request: web.Request) -> AuthUser:
+    return request["user"]

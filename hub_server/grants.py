@@ -1,0 +1,197 @@
+"""Decisions, token issuing and revocation (both directions)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+
+from sqlalchemy import select
+
+from connect_share_protocol import MAX_TOKEN_LIFETIME_S, issue_token
+from connect_share_protocol.messages import Decision, Error, Grant, Revoke
+from connect_share_protocol.tokens import new_claims
+
+from . import audit
+from .models import AccessRequestRow, GrantRow, Incident, User
+from .state import Hub
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def token_lifetime(scope: str, requested_s: int, default_s: int, floor_s: int = 60) -> int:
+    """Live/snapshot tokens last as long as the resident allows a session (capped at 1 h);
+    footage tokens last the full hour so the resident has time to pick and upload clips."""
+    if scope == "clip":
+        return MAX_TOKEN_LIFETIME_S
+    wanted = requested_s if requested_s > 0 else default_s
+    return max(floor_s, min(wanted, MAX_TOKEN_LIFETIME_S))
+
+
+async def handle_decision(hub: Hub, installation_id: str, msg: Decision) -> Grant | Error | None:
+    """Record an installation's answer; issue a token for the approved cameras.
+
+    Returns the message to send back (``Grant``, an ``Error``, or None when nothing was
+    approved: a decline is recorded only as an answer without cameras, i.e. "no footage").
+    """
+    now = time.time()
+    keys = await hub.signing_keys()
+    async with hub.db.write() as session:
+        req = await session.get(AccessRequestRow, msg.request_id)
+        if req is None or req.installation_id != installation_id:
+            return Error(code="unknown_request", message="no such request", ref=msg.request_id)
+        if req.status != "pending":
+            return Error(code="already_answered", message=req.status, ref=msg.request_id)
+        if req.expires_at <= now:
+            return Error(code="request_expired", message="too late", ref=msg.request_id)
+        approved = list(dict.fromkeys(msg.approved_camera_ids))
+        if not set(approved) <= set(req.camera_ids):
+            return Error(code="bad_decision", message="approved a camera not asked for", ref=req.id)
+        incident = await session.get(Incident, req.incident_id)
+        officer = await session.get(User, req.created_by)
+        assert incident is not None and officer is not None  # foreign keys
+        if incident.closed_at is not None:
+            approved = []  # a closed incident gets no new tokens
+        req.status = "answered"
+        req.answered_at = now
+        req.approved_camera_ids = approved
+        await audit.append(
+            hub.db,
+            session,
+            "request.answered",
+            actor=f"installation:{installation_id}",
+            installation_id=installation_id,
+            incident_id=req.incident_id,
+            request_id=req.id,
+            scope=req.scope,
+            approved_camera_ids=approved,
+        )
+        if not approved:
+            return None
+        window = (
+            (int(req.window_start), int(req.window_end))
+            if req.scope == "clip" and req.window_start is not None and req.window_end is not None
+            else None
+        )
+        claims = new_claims(
+            issuer=hub.issuer,
+            installation_id=installation_id,
+            officer_id=officer.id,
+            officer_name=officer.display_name,
+            badge=officer.badge,
+            incident_id=incident.id,
+            case_number=incident.case_number,
+            cameras=approved,
+            scopes=[req.scope],
+            lifetime_s=token_lifetime(
+                req.scope,
+                msg.max_session_s,
+                hub.settings.default_token_lifetime_s,
+                hub.settings.min_token_lifetime_s,
+            ),
+            window=window,
+            now=int(now),
+        )
+        token = issue_token(keys.current.private_key, keys.current.kid, claims)
+        session.add(
+            GrantRow(
+                id=claims.token_id,
+                request_id=req.id,
+                incident_id=incident.id,
+                installation_id=installation_id,
+                officer_id=officer.id,
+                camera_ids=approved,
+                scope=req.scope,
+                window_start=req.window_start if window else None,
+                window_end=req.window_end if window else None,
+                kid=keys.current.kid,
+                token=token,
+                issued_at=float(claims.issued_at),
+                expires_at=float(claims.expires_at),
+                max_fps=max(0.1, min(msg.max_fps, 30.0)),
+            )
+        )
+        await audit.append(
+            hub.db,
+            session,
+            "token.issued",
+            actor="hub",
+            installation_id=installation_id,
+            incident_id=incident.id,
+            token_id=claims.token_id,
+            request_id=req.id,
+            officer_id=officer.id,
+            officer_name=officer.display_name,
+            badge=officer.badge,
+            case_number=incident.case_number,
+            camera_ids=approved,
+            scope=req.scope,
+            kid=keys.current.kid,
+            expires_at=claims.expires_at,
+        )
+    return Grant(request_id=req.id, token=token)
+
+
+async def revoke(
+    hub: Hub,
+    *,
+    by: str,
+    reason: str,
+    grant_ids: list[str] | None = None,
+    incident_id: str | None = None,
+    installation_id: str | None = None,
+    push: bool = True,
+) -> list[str]:
+    """Revoke unexpired grants matching all given filters; end their sessions at once.
+
+    Live relays stop before anything is awaited (no frame is relayed after this call
+    starts); then the database is updated and, for hub-side revocations, each installation
+    concerned gets a ``revoke`` message. Returns the revoked token ids.
+    """
+    from .sessions import end_session  # late: sessions imports this module
+
+    if grant_ids is None and incident_id is None and installation_id is None:
+        raise ValueError("revoke needs a filter")
+    wanted = set(grant_ids) if grant_ids is not None else None
+    stopped = [
+        s
+        for s in list(hub.relay.sessions.values())
+        if (wanted is None or s.grant_id in wanted)
+        and (incident_id is None or s.incident_id == incident_id)
+        and (installation_id is None or s.installation_id == installation_id)
+    ]
+    for live in stopped:
+        hub.relay.finish(live.id, "revoked")
+    now = time.time()
+    revoked: dict[str, list[str]] = defaultdict(list)
+    async with hub.db.write() as session:
+        query = select(GrantRow).where(GrantRow.revoked_at.is_(None), GrantRow.expires_at > now)
+        if wanted is not None:
+            query = query.where(GrantRow.id.in_(wanted))
+        if incident_id is not None:
+            query = query.where(GrantRow.incident_id == incident_id)
+        if installation_id is not None:
+            query = query.where(GrantRow.installation_id == installation_id)
+        for grant in (await session.scalars(query.order_by(GrantRow.issued_at))).all():
+            grant.revoked_at = now
+            grant.revoked_by = by[:64]
+            grant.revoke_reason = reason[:200]
+            revoked[grant.installation_id].append(grant.id)
+            await audit.append(
+                hub.db,
+                session,
+                "token.revoked",
+                actor=by,
+                installation_id=grant.installation_id,
+                incident_id=grant.incident_id,
+                token_id=grant.id,
+                reason=reason,
+            )
+    for live in stopped:
+        await end_session(hub, live, "revoked", notify_installation=False)
+    if push:
+        for inst_id, token_ids in revoked.items():
+            conn = hub.connections.get(inst_id)
+            if conn is not None:
+                await conn.send(Revoke(reason=reason, token_ids=token_ids, incident_id=incident_id))
+    return [jti for ids in revoked.values() for jti in ids]

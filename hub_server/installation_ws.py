@@ -1,0 +1,366 @@
+"""The installation WebSocket: challenge authentication, then control messages and frames.
+
+A malformed message gets an ``error`` with the ``ProtocolError`` code and the socket stays
+open; only failed authentication closes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+
+from aiohttp import WSCloseCode, WSMsgType, web
+from sqlalchemy import delete, select, update
+
+from connect_share_protocol import (
+    SCOPES,
+    ProtocolError,
+    decode_message,
+    public_key_from_b64,
+    verify_auth_challenge,
+)
+from connect_share_protocol.messages import (
+    MAX_FRAME_BYTES,
+    AccessRequest,
+    AuditEntries,
+    AuditFetch,
+    Auth,
+    AuthOk,
+    CameraSync,
+    Challenge,
+    Decision,
+    Error,
+    FrameHeader,
+    Hello,
+    IncidentInfo,
+    Message,
+    Ping,
+    Pong,
+    Revoke,
+    SessionClose,
+    SessionStarted,
+    encode_message,
+    unpack_frame,
+)
+
+from . import audit, grants, sessions
+from .auth import policy
+from .connections import InstallationConnection
+from .models import AccessRequestRow, AuditEntry, Camera, Incident, Installation, User
+from .state import HUB, Hub
+
+_LOGGER = logging.getLogger(__name__)
+MAX_CAMERAS = 256
+MAX_AUDIT_BATCH = 1000
+
+
+def error(code: str, message: str = "", ref: str | None = None) -> Error:
+    return Error(code=code, message=message[:200], ref=ref)
+
+
+@policy(public=True)  # the installation authenticates by signing a challenge, below
+async def installation_ws(request: web.Request) -> web.WebSocketResponse:
+    hub = request.app[HUB]
+    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES + FrameHeader.SIZE)
+    await ws.prepare(request)
+    installation_id = await authenticate(hub, ws)
+    if installation_id is None:
+        if not ws.closed:
+            await ws.close(code=WSCloseCode.POLICY_VIOLATION)
+        return ws
+    conn = InstallationConnection(installation_id, ws)
+    replaced = hub.connections.register(conn)
+    if replaced is not None:  # the newest socket wins; the old one is stale
+        with contextlib.suppress(Exception):
+            await replaced.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"replaced")
+    try:
+        await set_online(hub, installation_id, True)
+        keys = await hub.signing_keys()
+        await conn.send(
+            AuthOk(installation_id=installation_id, hub_time=time.time(), jwks=keys.jwks())
+        )
+        await send_pending_requests(hub, conn)
+        await serve_messages(hub, conn)
+    finally:
+        if hub.connections.unregister(conn):
+            for live in hub.relay.for_installation(installation_id):
+                await sessions.end_session(
+                    hub, live, "installation_disconnected", notify_installation=False
+                )
+            with contextlib.suppress(Exception):
+                await set_online(hub, installation_id, False)
+    return ws
+
+
+async def authenticate(hub: Hub, ws: web.WebSocketResponse) -> str | None:
+    """hello -> challenge -> auth; returns the installation id or None (error sent)."""
+    hello_id: str | None = None
+    public_key = None
+    nonce: str | None = None
+    issued = 0.0
+    try:
+        async with asyncio.timeout(hub.settings.auth_timeout_s):
+            async for raw in ws:
+                if raw.type != WSMsgType.TEXT:
+                    await _send(ws, error("not_authenticated", "authenticate first"))
+                    continue
+                try:
+                    msg = decode_message(raw.data)
+                except ProtocolError as err:
+                    await _send(ws, error(err.code, err.detail))
+                    continue
+                if isinstance(msg, Hello):
+                    row = await _installation(hub, msg.installation_id)
+                    if row is None:
+                        await _send(ws, error("unknown_installation", "not enrolled here"))
+                        return None
+                    hello_id, public_key = row.id, public_key_from_b64(row.public_key)
+                    nonce, issued = secrets.token_urlsafe(32), time.monotonic()
+                    await _send(ws, Challenge(nonce=nonce, hub_time=time.time()))
+                elif isinstance(msg, Auth):
+                    if hello_id is None or nonce is None or public_key is None:
+                        await _send(ws, error("unexpected_message", "send hello first"))
+                        continue
+                    expected, nonce = nonce, None  # single use, whatever happens next
+                    if msg.installation_id != hello_id:
+                        await _send(ws, error("unknown_installation", "id differs from hello"))
+                        return None
+                    too_old = time.monotonic() - issued > hub.settings.challenge_ttl_s
+                    if too_old or not secrets.compare_digest(msg.nonce, expected):
+                        # A replayed or stale nonce is treated as an expired challenge.
+                        await _send(ws, error("challenge_expired", "ask for a new challenge"))
+                        return None
+                    if not verify_auth_challenge(public_key, hello_id, expected, msg.signature):
+                        await _send(ws, error("bad_signature", "signature does not verify"))
+                        return None
+                    return hello_id
+                else:
+                    await _send(ws, error("not_authenticated", "authenticate first"))
+    except TimeoutError:
+        await _send(ws, error("auth_timeout", "authentication took too long"))
+    return None
+
+
+async def _send(ws: web.WebSocketResponse, msg: Message) -> None:
+    if not ws.closed:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await ws.send_str(encode_message(msg))
+
+
+async def _installation(hub: Hub, installation_id: str) -> Installation | None:
+    async with hub.db.read() as session:
+        row = await session.get(Installation, installation_id)
+    return row if row is not None and row.removed_at is None else None
+
+
+async def set_online(hub: Hub, installation_id: str, online: bool) -> None:
+    async with hub.db.write() as session:
+        await session.execute(
+            update(Installation)
+            .where(Installation.id == installation_id)
+            .values(online=online, last_seen_at=time.time())
+        )
+
+
+async def serve_messages(hub: Hub, conn: InstallationConnection) -> None:
+    async for raw in conn.ws:
+        conn.last_seen = time.monotonic()
+        if raw.type == WSMsgType.BINARY:
+            try:
+                header, jpeg = unpack_frame(raw.data)
+            except ProtocolError as err:
+                await conn.send(error(err.code, err.detail))
+                continue
+            hub.relay.deliver(conn.installation_id, header.session_id, jpeg)
+            continue
+        if raw.type != WSMsgType.TEXT:
+            break
+        try:
+            msg = decode_message(raw.data)
+        except ProtocolError as err:
+            await conn.send(error(err.code, err.detail))
+            continue
+        try:
+            reply = await dispatch(hub, conn, msg)
+        except ProtocolError as err:
+            reply = error(err.code, err.detail)
+        if reply is not None:
+            await conn.send(reply)
+
+
+async def dispatch(hub: Hub, conn: InstallationConnection, msg: Message) -> Message | None:
+    inst = conn.installation_id
+    match msg:
+        case Ping():
+            return Pong(ts=msg.ts)
+        case Pong():
+            return None
+        case CameraSync():
+            await sync_cameras(hub, inst, msg)
+            return None
+        case Decision():
+            return await grants.handle_decision(hub, inst, msg)
+        case SessionStarted():
+            if not await sessions.mark_started(hub, inst, msg.session_id):
+                return SessionClose(session_id=msg.session_id, reason="unknown_session")
+            return None
+        case SessionClose():
+            live = hub.relay.get(msg.session_id)
+            if live is not None and live.installation_id == inst:
+                await sessions.end_session(
+                    hub, live, f"installation:{msg.reason}"[:64], notify_installation=False
+                )
+            return None
+        case Revoke():
+            await installation_revoke(hub, inst, msg)
+            return None
+        case AuditFetch():
+            return await audit_entries(hub, inst, msg)
+        case _:
+            return error("unexpected_message", f"{msg.TYPE} is not accepted from an installation")
+
+
+async def sync_cameras(hub: Hub, installation_id: str, msg: CameraSync) -> None:
+    """Replace the installation's camera list (validated fully before anything is written)."""
+    if len(msg.cameras) > MAX_CAMERAS:
+        raise ProtocolError("bad_field", f"at most {MAX_CAMERAS} cameras")
+    seen: set[str] = set()
+    for cam in msg.cameras:
+        if not cam.camera_id or len(cam.camera_id) > 128 or cam.camera_id in seen:
+            raise ProtocolError("bad_field", "camera_id must be unique and 1..128 chars")
+        seen.add(cam.camera_id)
+        if len(cam.name) > 128:
+            raise ProtocolError("bad_field", "camera name over 128 chars")
+        for value in (cam.heading_deg, cam.fov_deg):
+            if value is not None and not 0 <= value <= 360:
+                raise ProtocolError("bad_field", "heading/fov must be 0..360 degrees")
+        if not set(cam.scopes) <= SCOPES:
+            raise ProtocolError("bad_field", f"scopes must be within {sorted(SCOPES)}")
+    now = time.time()
+    async with hub.db.write() as session:
+        await session.execute(delete(Camera).where(Camera.installation_id == installation_id))
+        for cam in msg.cameras:
+            session.add(
+                Camera(
+                    installation_id=installation_id,
+                    camera_id=cam.camera_id,
+                    name=cam.name,
+                    mode=cam.mode,
+                    lat=cam.lat,
+                    lon=cam.lon,
+                    heading_deg=cam.heading_deg,
+                    fov_deg=cam.fov_deg,
+                    masked=cam.masked,
+                    scopes=sorted(set(cam.scopes)),
+                    updated_at=now,
+                )
+            )
+
+
+async def installation_revoke(hub: Hub, installation_id: str, msg: Revoke) -> None:
+    """The resident revoked: only this installation's grants are touched."""
+    by = f"installation:{installation_id}"
+    reason = msg.reason[:200] or "revoked_by_resident"
+    if msg.all:
+        await grants.revoke(hub, by=by, reason=reason, installation_id=installation_id, push=False)
+        return
+    if msg.incident_id is not None:
+        await grants.revoke(
+            hub,
+            by=by,
+            reason=reason,
+            installation_id=installation_id,
+            incident_id=msg.incident_id,
+            push=False,
+        )
+    if msg.token_ids:
+        await grants.revoke(
+            hub,
+            by=by,
+            reason=reason,
+            installation_id=installation_id,
+            grant_ids=msg.token_ids[:1000],
+            push=False,
+        )
+
+
+async def audit_entries(hub: Hub, installation_id: str, msg: AuditFetch) -> AuditEntries:
+    limit = max(1, min(msg.limit, MAX_AUDIT_BATCH))
+    async with hub.db.read() as session:
+        rows = (
+            await session.scalars(
+                select(AuditEntry)
+                .where(
+                    AuditEntry.installation_id == installation_id, AuditEntry.seq > msg.since_seq
+                )
+                .order_by(AuditEntry.seq)
+                .limit(limit + 1)
+            )
+        ).all()
+    entries = [audit.entry_to_json(e) for e in rows[:limit]]
+    return AuditEntries(entries=entries, more=len(rows) > limit)
+
+
+async def send_pending_requests(hub: Hub, conn: InstallationConnection) -> None:
+    """Requests made while the installation was offline, still unanswered and unexpired."""
+    now = time.time()
+    async with hub.db.read() as session:
+        rows = (
+            await session.execute(
+                select(AccessRequestRow, Incident, User)
+                .join(Incident, Incident.id == AccessRequestRow.incident_id)
+                .join(User, User.id == AccessRequestRow.created_by)
+                .where(
+                    AccessRequestRow.installation_id == conn.installation_id,
+                    AccessRequestRow.status == "pending",
+                    AccessRequestRow.expires_at > now,
+                    Incident.closed_at.is_(None),
+                )
+                .order_by(AccessRequestRow.created_at)
+            )
+        ).all()
+    for req, incident, officer in rows:
+        await conn.send(
+            access_request_message(req, incident, officer, hub.settings.default_token_lifetime_s)
+        )
+
+
+def access_request_message(
+    req: AccessRequestRow, incident: Incident, officer: User, max_session_s: int = 900
+) -> AccessRequest:
+    return AccessRequest(
+        request_id=req.id,
+        incident=IncidentInfo(
+            incident_id=incident.id,
+            case_number=incident.case_number,
+            incident_type=incident.incident_type,
+            reason=incident.reason,
+            lat=incident.lat,
+            lon=incident.lon,
+            radius_m=incident.radius_m,
+            officer_id=officer.id,
+            officer_name=officer.display_name,
+            badge=officer.badge,
+        ),
+        camera_ids=list(req.camera_ids),
+        scope=req.scope,
+        window_start=req.window_start,
+        window_end=req.window_end,
+        max_session_s=max_session_s,
+    )
+
+
+async def heartbeat(hub: Hub) -> None:
+    """Ping every connected installation; drop the ones that stopped talking."""
+    while True:
+        await asyncio.sleep(hub.settings.heartbeat_s)
+        now = time.monotonic()
+        for conn in hub.connections.all():
+            if now - conn.last_seen > hub.settings.stale_after_s:
+                with contextlib.suppress(Exception):
+                    await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"stale")
+            else:
+                await conn.send(Ping(ts=time.time()))

@@ -1,0 +1,216 @@
+"""Database tables. Times are float epoch seconds (same on SQLite and PostgreSQL).
+
+The Alembic migrations in ``migrations/versions`` create exactly these tables; a test
+compares the two so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ROLES = ("admin", "supervisor", "analyst", "officer")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class HubMeta(Base):
+    """Key/value facts about this hub (its id)."""
+
+    __tablename__ = "hub_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class SigningKey(Base):
+    __tablename__ = "signing_keys"
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_pem: Mapped[str] = mapped_column(Text)
+    public_b64: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Double)
+    # NULL while current; set when a newer key takes over (kept in the JWKS for a while).
+    retired_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    badge: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[float] = mapped_column(Double)
+
+
+class ApiToken(Base):
+    """Bearer tokens for scripts; only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    revoked_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class WebSession(Base):
+    """Console login sessions (cookie); stored so several hub instances share them."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+
+
+class EnrollmentCode(Base):
+    __tablename__ = "enrollment_codes"
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    installation_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class Installation(Base):
+    __tablename__ = "installations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)
+    client_version: Mapped[str] = mapped_column(String(64))
+    enrolled_at: Mapped[float] = mapped_column(Double)
+    last_seen_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    removed_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class Camera(Base):
+    __tablename__ = "cameras"
+    installation_id: Mapped[str] = mapped_column(ForeignKey("installations.id"), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    mode: Mapped[str] = mapped_column(String(16))
+    lat: Mapped[float | None] = mapped_column(Double, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Double, nullable=True)
+    heading_deg: Mapped[float | None] = mapped_column(Double, nullable=True)
+    fov_deg: Mapped[float | None] = mapped_column(Double, nullable=True)
+    masked: Mapped[bool] = mapped_column(Boolean, default=False)
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+    # The radius search narrows by this bounding-box index, then checks exact distance.
+    __table_args__ = (Index("ix_cameras_lat_lon", "lat", "lon"),)
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(64))
+    incident_type: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    lat: Mapped[float] = mapped_column(Double)
+    lon: Mapped[float] = mapped_column(Double)
+    radius_m: Mapped[float] = mapped_column(Double)
+    window_start: Mapped[float | None] = mapped_column(Double, nullable=True)
+    window_end: Mapped[float | None] = mapped_column(Double, nullable=True)
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[float] = mapped_column(Double, index=True)
+    closed_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class AccessRequestRow(Base):
+    """One request to one installation (an incident's request fans out into several)."""
+
+    __tablename__ = "access_requests"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    installation_id: Mapped[str] = mapped_column(ForeignKey("installations.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    camera_ids: Mapped[list[str]] = mapped_column(JSON)
+    window_start: Mapped[float | None] = mapped_column(Double, nullable=True)
+    window_end: Mapped[float | None] = mapped_column(Double, nullable=True)
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[float] = mapped_column(Double, index=True)
+    expires_at: Mapped[float] = mapped_column(Double)
+    # pending -> answered | expired. The officer sees only approved cameras or "no footage".
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    answered_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    approved_camera_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class GrantRow(Base):
+    """An issued access token (``id`` is its ``jti``)."""
+
+    __tablename__ = "grants"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("access_requests.id"), index=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    installation_id: Mapped[str] = mapped_column(ForeignKey("installations.id"), index=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    camera_ids: Mapped[list[str]] = mapped_column(JSON)
+    scope: Mapped[str] = mapped_column(String(16))
+    window_start: Mapped[float | None] = mapped_column(Double, nullable=True)
+    window_end: Mapped[float | None] = mapped_column(Double, nullable=True)
+    kid: Mapped[str] = mapped_column(String(64))
+    token: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[float] = mapped_column(Double, index=True)
+    expires_at: Mapped[float] = mapped_column(Double)
+    max_fps: Mapped[float] = mapped_column(Double, default=5.0)
+    revoked_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    revoke_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class LiveSessionRow(Base):
+    __tablename__ = "live_sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"), index=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"))
+    installation_id: Mapped[str] = mapped_column(ForeignKey("installations.id"))
+    camera_id: Mapped[str] = mapped_column(String(128))
+    opened_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[float] = mapped_column(Double, index=True)
+    started_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    ended_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    frames_relayed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditEntry(Base):
+    """Append-only (database triggers refuse UPDATE and DELETE), hash-chained by ``seq``."""
+
+    __tablename__ = "audit_entries"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ts: Mapped[float] = mapped_column(Double)
+    action: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(64))
+    installation_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    incident_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Canonical JSON text: hashed exactly as stored, so no database can reformat it.
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (
+        Index("ix_audit_installation_seq", "installation_id", "seq"),
+        UniqueConstraint("prev_hash", name="uq_audit_prev_hash"),
+    )

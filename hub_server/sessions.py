@@ -1,0 +1,170 @@
+"""Live sessions: open on an approved camera, relay, end on expiry, close or revoke."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from connect_share_protocol.messages import SessionClose, SessionOpen, new_session_id
+
+from . import audit
+from .auth import AuthUser
+from .errors import ApiError, not_found
+from .models import GrantRow, Incident, LiveSessionRow
+from .relay import RelaySession
+from .state import Hub
+
+# A session must have at least this long left on its token to be worth opening.
+MIN_REMAINING_S = 1
+
+
+async def open_session(
+    hub: Hub, user: AuthUser, grant_id: str, camera_id: str, fps: float
+) -> RelaySession:
+    now = time.time()
+    async with hub.db.read() as session:
+        grant = await session.get(GrantRow, grant_id)
+        incident = await session.get(Incident, grant.incident_id) if grant else None
+    if grant is None or incident is None:
+        raise not_found("grant")
+    if grant.officer_id != user.id:
+        # The token names one officer; only that officer may watch under it.
+        raise ApiError(403, "not_your_grant", "the grant was issued to another officer")
+    if grant.scope != "live":
+        raise ApiError(403, "scope_not_granted", "the grant is not for live view")
+    if camera_id not in grant.camera_ids:
+        raise ApiError(403, "camera_not_granted", "the camera is not in the grant")
+    if grant.revoked_at is not None:
+        raise ApiError(409, "grant_revoked", "the grant was revoked")
+    if grant.expires_at - now < MIN_REMAINING_S:
+        raise ApiError(409, "grant_expired", "the grant has expired")
+    if incident.closed_at is not None:
+        raise ApiError(409, "incident_closed", "the incident is closed")
+    conn = hub.connections.get(grant.installation_id)
+    if conn is None:
+        raise ApiError(409, "installation_offline", "the installation is not connected")
+
+    session_id = new_session_id()
+    async with hub.db.write() as s:
+        s.add(
+            LiveSessionRow(
+                id=session_id,
+                grant_id=grant.id,
+                incident_id=grant.incident_id,
+                installation_id=grant.installation_id,
+                camera_id=camera_id,
+                opened_by=user.id,
+                opened_at=now,
+                frames_relayed=0,
+            )
+        )
+        await audit.append(
+            hub.db,
+            s,
+            "session.start",
+            actor=f"user:{user.id}",
+            installation_id=grant.installation_id,
+            incident_id=grant.incident_id,
+            session_id=session_id,
+            token_id=grant.id,
+            camera_id=camera_id,
+            officer_name=user.display_name,
+            badge=user.badge,
+        )
+    live = RelaySession(
+        id=session_id,
+        installation_id=grant.installation_id,
+        camera_id=camera_id,
+        grant_id=grant.id,
+        incident_id=grant.incident_id,
+        opened_by=user.id,
+        expires_at=grant.expires_at,
+    )
+    hub.relay.add(live)
+    loop = asyncio.get_running_loop()
+    live.timer = loop.call_later(
+        max(0.0, grant.expires_at - time.time()),
+        lambda: hub.spawn(end_session(hub, live, "token_expired"), "session-expiry"),
+    )
+    sent = await conn.send(
+        SessionOpen(
+            session_id=session_id,
+            token=grant.token,
+            camera_id=camera_id,
+            scope="live",
+            fps=min(fps, grant.max_fps),
+        )
+    )
+    if not sent:
+        await end_session(hub, live, "installation_offline", notify_installation=False)
+        raise ApiError(409, "installation_offline", "the installation is not connected")
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(hub.settings.session_open_timeout_s):
+            await live.started.wait()
+    if live.state == "live":
+        return live
+    if live.state == "ended":
+        raise ApiError(409, "session_refused", f"the installation refused: {live.end_reason}")
+    await end_session(hub, live, "installation_timeout")
+    raise ApiError(504, "installation_timeout", "the installation did not start the session")
+
+
+async def mark_started(hub: Hub, installation_id: str, session_id: str) -> bool:
+    live = hub.relay.get(session_id)
+    if live is None or live.installation_id != installation_id or live.state != "opening":
+        return False
+    live.state = "live"
+    live.started.set()
+    async with hub.db.write() as s:
+        row = await s.get(LiveSessionRow, session_id)
+        if row is not None:
+            row.started_at = time.time()
+    return True
+
+
+async def end_session(
+    hub: Hub, live: RelaySession, reason: str, *, notify_installation: bool = True
+) -> None:
+    """Stop relaying (at once), tell the installation, record the end. Idempotent."""
+    first = hub.relay.finish(live.id, reason) is not None
+    if not first and live.end_reason:
+        reason = live.end_reason  # already finished (e.g. by a revoke): keep its reason
+    async with hub.db.write() as s:
+        row = await s.get(LiveSessionRow, live.id)
+        if row is None or row.ended_at is not None:
+            return
+        row.ended_at = time.time()
+        row.end_reason = reason[:64]
+        row.frames_relayed = live.frames
+        await audit.append(
+            hub.db,
+            s,
+            "session.stop",
+            actor="hub",
+            installation_id=live.installation_id,
+            incident_id=live.incident_id,
+            session_id=live.id,
+            camera_id=live.camera_id,
+            reason=reason,
+            frames_relayed=live.frames,
+            duration_s=round(row.ended_at - row.opened_at, 3),
+        )
+    if notify_installation:
+        conn = hub.connections.get(live.installation_id)
+        if conn is not None:
+            await conn.send(SessionClose(session_id=live.id, reason=reason))
+
+
+async def close_by_officer(hub: Hub, user: AuthUser, session_id: str) -> str:
+    async with hub.db.read() as s:
+        row = await s.get(LiveSessionRow, session_id)
+    if row is None:
+        raise not_found("session")
+    if row.opened_by != user.id and user.role not in ("supervisor", "admin"):
+        raise ApiError(403, "not_your_session", "only the officer who opened it may close it")
+    live = hub.relay.get(session_id)
+    if live is not None:
+        await end_session(hub, live, "closed_by_officer")
+        return "closed_by_officer"
+    return row.end_reason or "ended"

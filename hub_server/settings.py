@@ -1,0 +1,84 @@
+"""Hub configuration: one frozen dataclass, filled from flags and ``CONNECT_SHARE_HUB_*``."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "CONNECT_SHARE_HUB_"
+DEFAULT_DB_FILE = "connect-share-hub.sqlite3"
+
+
+def default_database_url(directory: Path | None = None) -> str:
+    path = (directory or Path.cwd()) / DEFAULT_DB_FILE
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = dataclasses.field(default_factory=default_database_url)
+    host: str = "127.0.0.1"
+    port: int = 8765
+    hub_name: str = "Connect Share hub"
+    # ``iss`` of every token; empty means "connect-share-hub:<hub_id>".
+    issuer: str = ""
+    # Cookies get the Secure flag unless the hub is served over plain HTTP (tests, demo).
+    secure_cookies: bool = False
+    max_body_bytes: int = 64 * 1024
+    max_radius_m: float = 5_000.0
+    session_ttl_s: int = 12 * 3600
+    api_token_ttl_days: int = 90
+    login_max_failures: int = 5
+    login_window_s: int = 15 * 60
+    # How long an installation has to answer: live/snapshot are urgent, footage is not.
+    live_request_ttl_s: int = 15 * 60
+    footage_request_ttl_s: int = 24 * 3600
+    default_token_lifetime_s: int = 15 * 60
+    # Floor for live/snapshot token lifetimes (whatever the resident's session limit says).
+    min_token_lifetime_s: int = 60
+    challenge_ttl_s: int = 30
+    auth_timeout_s: float = 30.0
+    heartbeat_s: float = 20.0
+    # An installation silent for this long is dropped (it pings every 20 s).
+    stale_after_s: float = 75.0
+    session_open_timeout_s: float = 10.0
+    viewer_queue_frames: int = 2
+    enrollment_code_ttl_s: int = 7 * 24 * 3600
+    # Run Alembic's upgrade on start so ``serve`` works on a fresh machine.
+    migrate_on_start: bool = True
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``CONNECT_SHARE_HUB_<FIELD>`` variables, then explicit overrides."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = _parse(f.type, raw, f.name)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _parse(type_name: Any, raw: str, name: str) -> Any:
+    kind = str(type_name)
+    try:
+        if kind == "bool":
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError as err:
+        raise ValueError(f"{ENV_PREFIX}{name.upper()}: cannot parse {raw!r} as {kind}") from err
+    return raw

@@ -1,0 +1,146 @@
+"""Strict request-body parsing: a wrong type or a missing field is a 400 with its name."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from aiohttp import web
+
+from .errors import ApiError, bad_request
+from .state import HUB
+
+_MISSING = object()
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object, or a 400/413/415 that says what is wrong."""
+    if request.content_type != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
+    max_size = request.app[HUB].settings.max_body_bytes
+    if request.content_length is not None and request.content_length > max_size:
+        raise ApiError(413, "body_too_large", f"the body limit is {max_size} bytes")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge as err:
+        raise ApiError(413, "body_too_large", f"the body limit is {max_size} bytes") from err
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise bad_request("bad_json", f"malformed JSON: {err}") from err
+    if not isinstance(body, dict):
+        raise bad_request("bad_json", "the body must be a JSON object")
+    return body
+
+
+class Fields:
+    """Typed access to a JSON object; ``done()`` refuses fields nobody asked for."""
+
+    def __init__(self, data: dict[str, Any], where: str = "body") -> None:
+        self._data = data
+        self._where = where
+        self._seen: set[str] = set()
+
+    def _get(self, name: str, required: bool) -> Any:
+        self._seen.add(name)
+        value = self._data.get(name, _MISSING)
+        if value is _MISSING or value is None:
+            if required:
+                raise bad_request("missing_field", f"{name} is required")
+            return None
+        return value
+
+    def text(
+        self, name: str, *, required: bool = True, max_len: int = 200, default: str | None = None
+    ) -> str | None:
+        value = self._get(name, required)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise bad_request("bad_field", f"{name} must be a string")
+        value = value.strip()
+        if required and not value:
+            raise bad_request("missing_field", f"{name} must not be empty")
+        if len(value) > max_len:
+            raise bad_request("bad_field", f"{name} is longer than {max_len} characters")
+        return value
+
+    def number(
+        self,
+        name: str,
+        *,
+        required: bool = True,
+        low: float | None = None,
+        high: float | None = None,
+        default: float | None = None,
+    ) -> float | None:
+        value = self._get(name, required)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad_request("bad_field", f"{name} must be a number")
+        value = float(value)
+        if not math.isfinite(value):
+            raise bad_request("bad_field", f"{name} must be finite")
+        if low is not None and value < low:
+            raise bad_request("out_of_range", f"{name} must be at least {low:g}")
+        if high is not None and value > high:
+            raise bad_request("out_of_range", f"{name} must be at most {high:g}")
+        return value
+
+    def integer(
+        self,
+        name: str,
+        *,
+        required: bool = True,
+        low: int | None = None,
+        high: int | None = None,
+        default: int | None = None,
+    ) -> int | None:
+        value = self._get(name, required)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad_request("bad_field", f"{name} must be an integer")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise bad_request("out_of_range", f"{name} must be in {low}..{high}")
+        return value
+
+    def choice(self, name: str, options: tuple[str, ...], *, required: bool = True) -> str | None:
+        value = self.text(name, required=required, max_len=64)
+        if value is not None and value not in options:
+            raise bad_request("bad_field", f"{name} must be one of {', '.join(options)}")
+        return value
+
+    def list_of(self, name: str, *, required: bool = True, max_items: int = 500) -> list[Any]:
+        value = self._get(name, required)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise bad_request("bad_field", f"{name} must be a list")
+        if required and not value:
+            raise bad_request("missing_field", f"{name} must not be empty")
+        if len(value) > max_items:
+            raise bad_request("bad_field", f"{name} has more than {max_items} items")
+        return value
+
+    def done(self) -> None:
+        unknown = sorted(set(self._data) - self._seen)
+        if unknown:
+            raise bad_request("unknown_field", f"unknown field {unknown[0]}")
+
+
+def query_int(
+    request: web.Request, name: str, default: int, *, low: int = 0, high: int = 10_000
+) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as err:
+        raise bad_request("bad_query", f"{name} must be an integer") from err
+    if not low <= value <= high:
+        raise bad_request("out_of_range", f"{name} must be in {low}..{high}")
+    return value

@@ -243,7 +243,7 @@ class HubConnection:
         on_fatal: Callable[[str], None],
         heartbeat_s: float = HEARTBEAT_S,
         dead_after_s: float = DEAD_AFTER_S,
-        backoff: Callable[[int], float] = backoff_delay,
+        backoff: Callable[[int], float] | None = None,
     ) -> None:
         self._session = session
         self._ws_url = normalize_url(url) + (ws_path if ws_path.startswith("/") else "/" + ws_path)
@@ -350,7 +350,8 @@ class HubConnection:
             if not was_connected:
                 self.failures += 1
             self._on_disconnected(reason)
-            delay = self._backoff(self.attempt)
+            # Looked up at call time so tests (and scripts) can swap the policy.
+            delay = (self._backoff or backoff_delay)(self.attempt)
             self.attempt += 1
             _LOGGER.debug("Hub connection lost (%s); retrying in %.1f s", reason, delay)
             await asyncio.sleep(delay)

@@ -65,6 +65,7 @@ from .protocol.messages import (
     Revoke,
     SessionClose,
     SessionOpen,
+    SessionStarted,
 )
 from .protocol.tokens import AccessGrant
 from .rules import (
@@ -726,6 +727,7 @@ class ConnectShareManager:
             action="session_started",
         )
         self._access_event("session_started", session)
+        await self.connection.send(SessionStarted(session_id=msg.session_id, fps=session.fps))
         session.start()
         self._updated()
 

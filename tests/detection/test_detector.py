@@ -127,9 +127,9 @@ def test_1080p_jpeg_is_decoded_at_reduced_size(detector, images_dir, monkeypatch
     monkeypatch.setattr(JpegImageFile, "draft", spy)
     found = detector.detect(frame)
     assert found[0].label == "cat"
-    # libjpeg scaled 1920x1080 down by 2 (the largest scale still >= 300x300 is 1/2 as the
-    # height 1080/4 = 270 < 300): far fewer pixels decoded than the full frame.
-    assert decoded_sizes == [(960, 540)]
+    # libjpeg decoded 1920x1080 at 1/4 scale (480x270: the height is within 10% of the
+    # model's 300), a sixteenth of the full frame's pixels.
+    assert decoded_sizes == [(480, 270)]
 
 
 def test_greyscale_and_png_inputs(detector, images_dir):

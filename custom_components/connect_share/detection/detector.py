@@ -11,11 +11,11 @@ import asyncio
 import io
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -24,6 +24,7 @@ from .runtime import load_interpreter_class
 
 DEFAULT_THRESHOLD = 0.5
 _DRAFT_SLACK = 0.9
+_T = TypeVar("_T")
 _NUMBERED = re.compile(r"^(\d+)[\s:,]+(.+)$")
 _PLACEHOLDERS = {"", "n/a", "???", "background"}
 
@@ -218,6 +219,11 @@ class AsyncDetector:
     async def detect(self, image: bytes) -> list[Detection]:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self.detector.detect, image)
+
+    async def run(self, func: Callable[..., _T], *args: Any) -> _T:
+        """Run other per-frame work (the motion gate) on the same worker, in order."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, func, *args)
 
     async def close(self) -> None:
         """Wait for a running call to end and stop the worker thread."""

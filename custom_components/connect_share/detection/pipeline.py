@@ -1,0 +1,135 @@
+"""One camera's detection loop: frame -> motion gate -> detector -> events -> store.
+
+The integration creates one ``CameraDetection`` per camera with detection enabled, all
+sharing one ``AsyncDetector`` (one interpreter, one worker thread) and one ``EventStore``.
+It either calls ``process(jpeg)`` itself or hands ``run()`` a coroutine that fetches a
+frame (go2rtc ``/api/frame.jpeg``, a camera entity's image) and runs it as a background task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .detector import AsyncDetector, InvalidImage
+from .event_store import EventStore, MaskFn
+from .events import Change, EventChange, EventTracker
+from .motion import MotionGate
+
+_LOGGER = logging.getLogger(__name__)
+
+ChangeCallback = Callable[[EventChange], None]
+BlockingRunner = Callable[..., Awaitable[Any]]
+
+
+async def _default_runner(func: Callable[..., Any], *args: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(None, func, *args)
+
+
+class CameraDetection:
+    """Per-camera state. Not re-entrant: one frame at a time (``run`` guarantees it).
+
+    - ``mask``: applied to snapshots before the store writes them (resident's choice);
+    - ``on_change``: called on the event loop for every start/update/end, after the store
+      saved it; the integration updates entities and fires HA events from it;
+    - ``run_blocking``: how to run the store's file I/O (``hass.async_add_executor_job``).
+    """
+
+    def __init__(
+        self,
+        camera_id: str,
+        detector: AsyncDetector,
+        store: EventStore | None = None,
+        *,
+        motion: MotionGate | None = None,
+        tracker: EventTracker | None = None,
+        mask: MaskFn | None = None,
+        on_change: ChangeCallback | None = None,
+        run_blocking: BlockingRunner | None = None,
+    ) -> None:
+        self.camera_id = camera_id
+        self.detector = detector
+        self.store = store
+        self.motion = motion or MotionGate()
+        self.tracker = tracker or EventTracker(camera_id)
+        self.mask = mask
+        self.on_change = on_change
+        self._run_blocking = run_blocking or _default_runner
+        self.frames = 0
+        self.detected_frames = 0
+        self.errors = 0
+
+    async def process(self, jpeg: bytes, now: float | None = None) -> list[EventChange]:
+        """Feed one frame. Bad frames are counted and skipped, never raised."""
+        now = time.time() if now is None else now
+        self.frames += 1
+        try:
+            result = await self.detector.run(self.motion.check, jpeg)
+            if result.motion:
+                self.detected_frames += 1
+                found = await self.detector.detect(jpeg)
+                changes = self.tracker.observe(now, found, jpeg)
+            else:
+                changes = self.tracker.tick(now)
+        except InvalidImage as err:
+            self.errors += 1
+            _LOGGER.debug("%s: skipping a bad frame: %s", self.camera_id, err)
+            changes = self.tracker.tick(now)
+        await self._publish(changes)
+        return changes
+
+    async def tick(self, now: float | None = None) -> list[EventChange]:
+        """End a quiet event when no frames arrive (camera offline)."""
+        changes = self.tracker.tick(time.time() if now is None else now)
+        await self._publish(changes)
+        return changes
+
+    async def close(self, now: float | None = None) -> list[EventChange]:
+        """End the running event (detection turned off, integration unloading)."""
+        changes = self.tracker.close(time.time() if now is None else now)
+        await self._publish(changes)
+        return changes
+
+    async def _publish(self, changes: list[EventChange]) -> None:
+        for change in changes:
+            if self.store is not None:
+                try:
+                    await self._run_blocking(self.store.save, change.event, self.mask)
+                except OSError:
+                    _LOGGER.exception("%s: could not store event", self.camera_id)
+            if change.kind is Change.END:
+                change.event.best_snapshot = None  # stored (masked) or dropped: free it
+            if self.on_change is not None:
+                self.on_change(change)
+
+    async def run(
+        self,
+        fetch: Callable[[], Awaitable[bytes]],
+        interval_s: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Fetch and process a frame every ``interval_s`` until cancelled.
+
+        A failing fetch (camera offline) is logged and retried at the same rate; it never
+        ends the loop. On cancellation the running event is closed.
+        """
+        try:
+            while True:
+                started = clock()
+                try:
+                    frame = await fetch()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as err:  # any camera error: keep the loop alive
+                    self.errors += 1
+                    _LOGGER.debug("%s: frame fetch failed: %s", self.camera_id, err)
+                    await self.tick()
+                else:
+                    await self.process(frame)
+                await asyncio.sleep(max(0.0, interval_s - (clock() - started)))
+        finally:
+            await asyncio.shield(self.close())

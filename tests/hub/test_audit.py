@@ -1,0 +1,114 @@
+"""The audit chain: append-only in the database, tamper-evident, checked by the CLI."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from hub_server import audit
+from tests.hub_harness import running_hub
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_database_refuses_update_and_delete(tmp_path: Path, database_url: str) -> None:
+    async with running_hub(tmp_path, database_url=database_url) as hub:
+        await hub.create_user(role="officer")
+        db = hub.state.db
+        for statement in ("UPDATE audit_entries SET actor = 'x'", "DELETE FROM audit_entries"):
+            with pytest.raises(DBAPIError, match="append-only"):
+                async with db.write() as session:
+                    await session.execute(text(statement))
+        assert (await hub.verify_audit()).ok
+
+
+async def test_tampering_is_detected(tmp_path: Path) -> None:
+    async with running_hub(tmp_path) as hub:
+        for role in ("officer", "analyst", "supervisor"):
+            await hub.create_user(role=role)
+        db = hub.state.db
+        assert (await audit.verify_chain(db)).ok
+        async with db.write() as session:  # someone with database access edits an entry
+            await session.execute(text("DROP TRIGGER audit_no_update"))
+            await session.execute(
+                text('UPDATE audit_entries SET detail = \'{"role":"admin"}\' WHERE seq = 3')
+            )
+        report = await audit.verify_chain(db)
+        assert not report.ok and report.first_bad_seq == 3
+        assert report.problem == "hash does not match the content"
+
+
+async def test_chain_links_every_entry(tmp_path: Path) -> None:
+    async with running_hub(tmp_path) as hub:
+        for _ in range(3):
+            await hub.create_user(role="officer")
+        admin = hub.client(await hub.create_user(role="admin"))
+        entries = await admin.audit()
+        assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
+        assert entries[0]["prev_hash"] == audit.GENESIS_HASH
+        for before, after in itertools.pairwise(entries):
+            assert after["prev_hash"] == before["hash"]
+        verdict = await admin.expect(200, "GET", "/api/v1/audit/verify")
+        assert verdict["ok"] and verdict["entries"] == len(entries)
+        assert verdict["head_hash"] == entries[-1]["hash"]
+
+
+def run_cli(*args: str, db: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "hub_server.cli", "--database-url", f"sqlite:///{db}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_cli_commands(tmp_path: Path) -> None:
+    db = tmp_path / "cli.sqlite3"
+    assert run_cli("migrate", db=db).returncode == 0
+    made = run_cli(
+        "create-user",
+        "dana",
+        "--role",
+        "supervisor",
+        "--badge",
+        "4471",
+        "--password-env",
+        "PW",
+        "--api-token",
+        db=db,
+        env={"PW": "a long test password"},
+    )
+    assert made.returncode == 0, made.stderr
+    user = json.loads(made.stdout)
+    assert user["role"] == "supervisor" and user["api_token"].startswith("csh_")
+    assert "a long test password" not in made.stdout + made.stderr
+    weak = run_cli(
+        "create-user", "x1", "--role", "officer", "--password-env", "PW", db=db, env={"PW": "short"}
+    )
+    assert weak.returncode == 2 and "12 characters" in weak.stderr
+    code = json.loads(run_cli("enrollment-code", "--ttl-hours", "2", db=db).stdout)
+    assert len(code["code"]) == 23
+    first = json.loads(run_cli("rotate-key", db=db).stdout)["kid"]
+    second = json.loads(run_cli("rotate-key", db=db).stdout)["kid"]
+    assert first != second
+    verified = run_cli("verify-audit", db=db)
+    assert verified.returncode == 0 and json.loads(verified.stdout)["ok"] is True
+
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TRIGGER audit_no_delete")
+        conn.execute("DELETE FROM audit_entries WHERE seq = 2")
+    broken = run_cli("verify-audit", db=db)
+    assert broken.returncode == 1
+    assert json.loads(broken.stdout)["first_bad_seq"] == 2

@@ -168,10 +168,12 @@ class AuditLog:
 
 # --- cross-check with the hub's log -----------------------------------------------------
 
-# Entries on either side that concern an access to this installation's cameras. The hub and the
-# integration name their actions differently; what both must agree on are these ids.
-_ID_KEYS = ("session_id", "request_id")
-_SESSION_ACTIONS_LOCAL = frozenset({"session_started"})
+# The hub and the integration name their actions differently (``session.start`` at the hub,
+# ``session_started`` here); what both must agree on are the session and token ids.
+_LOCAL_SERVED = frozenset({"session_started"})
+_LOCAL_GRANTS = frozenset({"grant_accepted"})
+# A session the hub opened but could not deliver never reached this house: not a mismatch.
+_HUB_UNDELIVERED = ("installation_offline", "installation_timeout")
 
 
 @dataclass(slots=True)
@@ -190,12 +192,11 @@ class CrossCheck:
 
 
 def _ids(
-    entries: Iterable[Mapping[str, Any]], key: str, actions: frozenset[str] | None
+    entries: Iterable[Mapping[str, Any]], key: str, actions: frozenset[str] | None = None
 ) -> set[str]:
     out: set[str] = set()
     for e in entries:
-        action = str(e.get("action", ""))
-        if actions is not None and action not in actions:
+        if actions is not None and str(e.get("action", "")) not in actions:
             continue
         detail = e.get("detail")
         if isinstance(detail, Mapping) and isinstance(detail.get(key), str):
@@ -209,23 +210,32 @@ def cross_check(
     *,
     since_ts: float = 0.0,
 ) -> CrossCheck:
-    """Compare live sessions: every session the hub says ran must have started here, and
-    every session that sent frames from here must be known to the hub.
+    """Compare who-watched records both ways.
 
-    Only sessions matter for "who watched": a session that the hub records as opened but this
-    house refused is fine (the refusal is in our log under ``session_refused``).
+    - every live session the hub records for this installation must be in our log (served
+      or refused), unless the hub itself says it never reached us;
+    - every session we served and every token we accepted must be known to the hub (a token
+      the hub never issued but that verified here would mean a stolen signing key).
     """
     local_list = [{"action": e.action, "detail": e.detail} for e in local if e.ts >= since_ts]
     hub_list = [e for e in hub_entries if float(e.get("ts", 0) or 0) >= since_ts]
-    local_started = _ids(local_list, "session_id", _SESSION_ACTIONS_LOCAL)
-    hub_started = _ids(
-        hub_list, "session_id", frozenset({"session_started", "session.started", "session_start"})
+    hub_sessions = _ids(hub_list, "session_id")
+    undelivered = {
+        e["detail"]["session_id"]
+        for e in hub_list
+        if isinstance(e.get("detail"), Mapping)
+        and isinstance(e["detail"].get("session_id"), str)
+        and str(e["detail"].get("reason", "")).endswith(_HUB_UNDELIVERED)
+    }
+    local_sessions = _ids(local_list, "session_id")
+    missing_locally = sorted(f"session {s}" for s in hub_sessions - local_sessions - undelivered)
+    missing_at_hub = sorted(
+        f"session {s}" for s in _ids(local_list, "session_id", _LOCAL_SERVED) - hub_sessions
     )
-    hub_any = _ids(hub_list, "session_id", None)
-    # The hub only knows a session started from our own session_started message.
-    missing_locally = sorted(hub_started - local_started)
-    # A session we started must appear at the hub in some form.
-    missing_at_hub = sorted(local_started - hub_any)
+    missing_at_hub += sorted(
+        f"token {t}"
+        for t in _ids(local_list, "token_id", _LOCAL_GRANTS) - _ids(hub_list, "token_id")
+    )
     return CrossCheck(
         ok=not missing_locally and not missing_at_hub,
         missing_locally=missing_locally,

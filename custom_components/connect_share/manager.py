@@ -160,6 +160,7 @@ class ConnectShareManager:
         self.audit = AuditLog(Path(hass.config.path(DOMAIN, f"audit-{self.installation_id}.jsonl")))
         self.audit_check: dict[str, Any] = {"status": "not_run"}
         self._hub_audit: list[dict[str, Any]] = []
+        self._audit_rechecked = False
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{self.installation_id}.state"
         )
@@ -881,6 +882,14 @@ class ConnectShareManager:
                 await self.connection.send(AuditFetch(since_seq=last))
                 return
         result = cross_check(self.audit.entries, self._hub_audit)
+        if not result.ok and not self._audit_rechecked:
+            # A session opened while the fetch was in flight can show up on one side first:
+            # only a mismatch that survives a second fetch is reported.
+            self._audit_rechecked = True
+            self._hub_audit = []
+            await self.connection.send(AuditFetch(since_seq=0))
+            return
+        self._audit_rechecked = False
         self.audit_check = {
             "status": "ok" if result.ok else "mismatch",
             "checked": dt_util.utcnow().isoformat(),

@@ -83,7 +83,24 @@ def test_cross_check() -> None:
         assert cross_check(log.entries, hub).ok
         hub.append({"action": "session_started", "ts": 2, "detail": {"session_id": "s3"}})
         result = cross_check(log.entries, hub)
-        assert not result.ok and result.missing_locally == ["s3"]
+        assert not result.ok and result.missing_locally == ["session s3"]
         log.append("session_started", {"session_id": "s4"})
         result = cross_check(log.entries, hub[:2])
-        assert result.missing_at_hub == ["s4"]
+        assert result.missing_at_hub == ["session s4"]
+        # A session the hub could not deliver is not a mismatch.
+        undelivered = {
+            "action": "session.stop",
+            "ts": 3,
+            "detail": {"session_id": "s5", "reason": "installation_offline"},
+        }
+        log.append("session_started", {"session_id": "s6", "token_id": "t1"})
+        log.append("grant_accepted", {"token_id": "t9"})
+        hub2 = [
+            *hub[:2],
+            undelivered,
+            {"action": "session.start", "ts": 3, "detail": {"session_id": "s4"}},
+            {"action": "session.start", "ts": 3, "detail": {"session_id": "s6"}},
+        ]
+        result = cross_check(log.entries, hub2)
+        assert result.missing_locally == []
+        assert result.missing_at_hub == ["token t9"]

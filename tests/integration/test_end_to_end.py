@@ -159,7 +159,18 @@ async def test_request_approve_session_pause_revoke_audit(
     assert closed.frames_sent == len(fake_hub.binary_frames)
 
     # 7. Audit logs agree (the hub's copy names the same session).
+    grant_token_id = next(
+        e.detail["token_id"]
+        for e in entry.runtime_data.audit.entries
+        if e.action == "grant_accepted"
+    )
     fake_hub.audit = [
+        {
+            "seq": 0,
+            "ts": time.time(),
+            "action": "token.issued",
+            "detail": {"token_id": grant_token_id},
+        },
         {
             "seq": 1,
             "ts": time.time(),
@@ -175,7 +186,7 @@ async def test_request_approve_session_pause_revoke_audit(
     ]
     manager = entry.runtime_data
     assert await manager.async_request_audit_check()
-    await until(lambda: manager.audit_check.get("hub_entries") == 2, "audit check")
+    await until(lambda: manager.audit_check.get("hub_entries") == 3, "audit check")
     assert manager.audit_check["status"] == "ok"
     # A hub that claims a session this house never served raises a repair issue.
     fake_hub.audit.append(
@@ -187,7 +198,7 @@ async def test_request_approve_session_pause_revoke_audit(
         }
     )
     assert await manager.async_request_audit_check()
-    await until(lambda: manager.audit_check.get("hub_entries") == 3, "audit check")
+    await until(lambda: manager.audit_check.get("hub_entries") == 4, "audit check")
     assert manager.audit_check["status"] == "mismatch"
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"audit_mismatch_{entry.entry_id}")
 

@@ -9,7 +9,7 @@ from . import audit
 from .auth import policy
 from .models import AuditEntry
 from .state import get_hub
-from .validation import query_int
+from .validation import query_int, query_text
 
 routes = web.RouteTableDef()
 
@@ -18,7 +18,7 @@ routes = web.RouteTableDef()
 @policy("supervisor", "admin")
 async def list_audit(request: web.Request) -> web.Response:
     hub = get_hub(request)
-    since = query_int(request, "since_seq", 0, low=0, high=2**62)
+    since = query_int(request, "since_seq", 0, low=0, high=2**31 - 1)
     limit = query_int(request, "limit", 500, low=1, high=5000)
     query = select(AuditEntry).where(AuditEntry.seq > since)
     for name, column in (
@@ -26,9 +26,9 @@ async def list_audit(request: web.Request) -> web.Response:
         ("installation_id", AuditEntry.installation_id),
         ("action", AuditEntry.action),
     ):
-        value = request.query.get(name)
+        value = query_text(request, name)
         if value:
-            query = query.where(column == value[:64])
+            query = query.where(column == value)
     async with hub.db.read() as session:
         rows = (await session.scalars(query.order_by(AuditEntry.seq).limit(limit + 1))).all()
     return web.json_response(

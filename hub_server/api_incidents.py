@@ -20,7 +20,7 @@ from .installation_ws import access_request_message
 from .models import AccessRequestRow, Camera, GrantRow, Incident, Installation, User
 from .search import LIVE_MODES, SHARED_MODES, camera_json, cameras_in_radius
 from .state import Hub, get_hub
-from .validation import Fields, query_int, read_json
+from .validation import Fields, path_id, query_int, read_json
 
 routes = web.RouteTableDef()
 INCIDENT_TYPE_RE = re.compile(r"^[a-z0-9_]{1,64}$")
@@ -140,7 +140,7 @@ async def load_incident(hub: Hub, incident_id: str) -> Incident:
 async def get_incident(request: web.Request) -> web.Response:
     hub = get_hub(request)
     user = current_user(request)
-    inc = await load_incident(hub, request.match_info["incident_id"])
+    inc = await load_incident(hub, path_id(request, "incident_id", "incident"))
     now = time.time()
     async with hub.db.read() as session:
         reqs = (
@@ -224,7 +224,7 @@ def grant_json(g: GrantRow, user: AuthUser, now: float) -> dict[str, Any]:
 @policy(*ALL_ROLES)
 async def incident_cameras(request: web.Request) -> web.Response:
     hub = get_hub(request)
-    inc = await load_incident(hub, request.match_info["incident_id"])
+    inc = await load_incident(hub, path_id(request, "incident_id", "incident"))
     async with hub.db.read() as session:
         found = await cameras_in_radius(session, inc.lat, inc.lon, inc.radius_m)
     return web.json_response(
@@ -277,7 +277,7 @@ async def create_requests(request: web.Request) -> web.Response:
     """Ask installations for live view, snapshots or footage; one request per installation."""
     hub = get_hub(request)
     user = current_user(request)
-    inc = await load_incident(hub, request.match_info["incident_id"])
+    inc = await load_incident(hub, path_id(request, "incident_id", "incident"))
     f = Fields(await read_json(request))
     scope = f.choice("scope", tuple(sorted(SCOPES))) or ""
     cameras = f.list_of("cameras", max_items=500)
@@ -383,7 +383,7 @@ async def create_requests(request: web.Request) -> web.Response:
 async def close_incident(request: web.Request) -> web.Response:
     hub = get_hub(request)
     user = current_user(request)
-    inc = await load_incident(hub, request.match_info["incident_id"])
+    inc = await load_incident(hub, path_id(request, "incident_id", "incident"))
     if inc.created_by != user.id and user.role not in REVOKER_ROLES:
         raise ApiError(403, "not_your_incident", "only its officer or a supervisor may close it")
     if inc.closed_at is not None:
@@ -406,7 +406,7 @@ async def close_incident(request: web.Request) -> web.Response:
 async def revoke_incident(request: web.Request) -> web.Response:
     hub = get_hub(request)
     user = current_user(request)
-    inc = await load_incident(hub, request.match_info["incident_id"])
+    inc = await load_incident(hub, path_id(request, "incident_id", "incident"))
     if inc.created_by != user.id and user.role not in REVOKER_ROLES:
         raise ApiError(403, "not_your_incident", "only its officer or a supervisor may revoke")
     reason = await read_reason(request)
@@ -429,7 +429,7 @@ async def get_grant(request: web.Request) -> web.Response:
     hub = get_hub(request)
     user = current_user(request)
     async with hub.db.read() as session:
-        g = await session.get(GrantRow, request.match_info["grant_id"])
+        g = await session.get(GrantRow, path_id(request, "grant_id", "grant"))
     if g is None:
         raise not_found("grant")
     return web.json_response({"grant": grant_json(g, user, time.time())})
@@ -441,7 +441,7 @@ async def revoke_grant(request: web.Request) -> web.Response:
     hub = get_hub(request)
     user = current_user(request)
     async with hub.db.read() as session:
-        g = await session.get(GrantRow, request.match_info["grant_id"])
+        g = await session.get(GrantRow, path_id(request, "grant_id", "grant"))
     if g is None:
         raise not_found("grant")
     if g.officer_id != user.id and user.role not in REVOKER_ROLES:

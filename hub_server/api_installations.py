@@ -15,7 +15,7 @@ from .errors import ApiError, not_found
 from .installation_ws import installation_ws
 from .models import Camera, Installation
 from .state import get_hub
-from .validation import Fields, read_json
+from .validation import Fields, path_id, read_json
 
 routes = web.RouteTableDef()
 WS_PATH = "/api/v1/installations/ws"
@@ -120,7 +120,7 @@ async def remove_installation(request: web.Request) -> web.Response:
     """Forget an installation: revoke its grants, drop its cameras, close its socket."""
     hub = get_hub(request)
     user = current_user(request)
-    installation_id = request.match_info["installation_id"]
+    installation_id = path_id(request, "installation_id", "installation")
     async with hub.db.read() as session:
         row = await session.get(Installation, installation_id)
     if row is None or row.removed_at is not None:

@@ -9,7 +9,7 @@ from .auth import LIVE_ROLES, current_user, policy
 from .errors import ApiError, not_found
 from .models import LiveSessionRow
 from .state import get_hub
-from .validation import Fields, read_json
+from .validation import Fields, path_id, read_json
 
 routes = web.RouteTableDef()
 BOUNDARY = "connectshareframe"
@@ -58,7 +58,7 @@ async def open_session(request: web.Request) -> web.Response:
 async def load_row(request: web.Request) -> LiveSessionRow:
     hub = get_hub(request)
     async with hub.db.read() as session:
-        row = await session.get(LiveSessionRow, request.match_info["session_id"])
+        row = await session.get(LiveSessionRow, path_id(request, "session_id", "session"))
     if row is None:
         raise not_found("session")
     return row
@@ -119,5 +119,6 @@ async def stream(request: web.Request) -> web.StreamResponse:
 async def close_session(request: web.Request) -> web.Response:
     hub = get_hub(request)
     user = current_user(request)
-    reason = await sessions.close_by_officer(hub, user, request.match_info["session_id"])
-    return web.json_response({"session_id": request.match_info["session_id"], "ended": reason})
+    session_id = path_id(request, "session_id", "session")
+    reason = await sessions.close_by_officer(hub, user, session_id)
+    return web.json_response({"session_id": session_id, "ended": reason})

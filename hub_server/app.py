@@ -13,6 +13,7 @@ from .auth import make_auth_middleware
 from .bootstrap import ensure_bootstrap
 from .database import Database, migrate
 from .errors import error_middleware
+from .evidence import setup_evidence_routes
 from .installation_ws import heartbeat
 from .sessions import end_session
 from .settings import Settings
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[HUB] = hub
     for table in ROUTE_TABLES:
         app.add_routes(table)
+    setup_evidence_routes(app)  # footage with signed manifests (hub_server/evidence.py)
     app.cleanup_ctx.append(_lifecycle)
     app.on_shutdown.append(_close_connections)
     return app

@@ -38,7 +38,8 @@ _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 
 def sha256_hex(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
+    # "replace": header values may carry undecodable bytes; they then simply match nothing.
+    return hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
 
 
 async def hash_password(password: str) -> str:
@@ -213,7 +214,9 @@ def make_auth_middleware(sessions: Any) -> Callable[..., Any]:
             )
         if user.via == "cookie" and request.method not in SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
-            if not user.csrf_token or not secrets.compare_digest(sent, user.csrf_token):
+            if not user.csrf_token or not secrets.compare_digest(
+                sent.encode("utf-8", "replace"), user.csrf_token.encode()
+            ):
                 raise ApiError(403, "csrf", f"missing or wrong {CSRF_HEADER} header")
         request["user"] = user
         return await handler(request)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import secrets
 import time
 
@@ -51,10 +52,13 @@ from .auth import policy
 from .connections import InstallationConnection
 from .models import AccessRequestRow, AuditEntry, Camera, Incident, Installation, User
 from .state import HUB, Hub
+from .validation import is_clean_text
 
 _LOGGER = logging.getLogger(__name__)
 MAX_CAMERAS = 256
 MAX_AUDIT_BATCH = 1000
+ID_RE = re.compile(r"^[0-9a-f]{32}$")
+MAX_SEQ = 2**31 - 1
 
 
 def error(code: str, message: str = "", ref: str | None = None) -> Error:
@@ -129,7 +133,9 @@ async def authenticate(hub: Hub, ws: web.WebSocketResponse) -> str | None:
                         await _send(ws, error("unknown_installation", "id differs from hello"))
                         return None
                     too_old = time.monotonic() - issued > hub.settings.challenge_ttl_s
-                    if too_old or not secrets.compare_digest(msg.nonce, expected):
+                    if too_old or not secrets.compare_digest(
+                        msg.nonce.encode("utf-8", "replace"), expected.encode()
+                    ):
                         # A replayed or stale nonce is treated as an expired challenge.
                         await _send(ws, error("challenge_expired", "ask for a new challenge"))
                         return None
@@ -151,6 +157,8 @@ async def _send(ws: web.WebSocketResponse, msg: Message) -> None:
 
 
 async def _installation(hub: Hub, installation_id: str) -> Installation | None:
+    if not ID_RE.match(installation_id):
+        return None
     async with hub.db.read() as session:
         row = await session.get(Installation, installation_id)
     return row if row is not None and row.removed_at is None else None
@@ -187,6 +195,9 @@ async def serve_messages(hub: Hub, conn: InstallationConnection) -> None:
             reply = await dispatch(hub, conn, msg)
         except ProtocolError as err:
             reply = error(err.code, err.detail)
+        except Exception:  # keep the socket: one bad message must not cut the installation off
+            _LOGGER.exception("handling %s from %s failed", msg.TYPE, conn.installation_id)
+            reply = error("internal_error", f"could not handle {msg.TYPE}")
         if reply is not None:
             await conn.send(reply)
 
@@ -202,6 +213,8 @@ async def dispatch(hub: Hub, conn: InstallationConnection, msg: Message) -> Mess
             await sync_cameras(hub, inst, msg)
             return None
         case Decision():
+            if not ID_RE.match(msg.request_id):
+                return error("unknown_request", "no such request", ref=msg.request_id[:64])
             return await grants.handle_decision(hub, inst, msg)
         case SessionStarted():
             if not await sessions.mark_started(hub, inst, msg.session_id):
@@ -210,8 +223,9 @@ async def dispatch(hub: Hub, conn: InstallationConnection, msg: Message) -> Mess
         case SessionClose():
             live = hub.relay.get(msg.session_id)
             if live is not None and live.installation_id == inst:
+                reason = msg.reason if is_clean_text(msg.reason) else "invalid"
                 await sessions.end_session(
-                    hub, live, f"installation:{msg.reason}"[:64], notify_installation=False
+                    hub, live, f"installation:{reason}"[:64], notify_installation=False
                 )
             return None
         case Revoke():
@@ -234,6 +248,8 @@ async def sync_cameras(hub: Hub, installation_id: str, msg: CameraSync) -> None:
         seen.add(cam.camera_id)
         if len(cam.name) > 128:
             raise ProtocolError("bad_field", "camera name over 128 chars")
+        if not (is_clean_text(cam.camera_id) and is_clean_text(cam.name)):
+            raise ProtocolError("bad_field", "camera id and name must be clean text")
         for value in (cam.heading_deg, cam.fov_deg):
             if value is not None and not 0 <= value <= 360:
                 raise ProtocolError("bad_field", "heading/fov must be 0..360 degrees")
@@ -263,11 +279,14 @@ async def sync_cameras(hub: Hub, installation_id: str, msg: CameraSync) -> None:
 async def installation_revoke(hub: Hub, installation_id: str, msg: Revoke) -> None:
     """The resident revoked: only this installation's grants are touched."""
     by = f"installation:{installation_id}"
-    reason = msg.reason[:200] or "revoked_by_resident"
+    reason = msg.reason[:200] if is_clean_text(msg.reason) else ""
+    reason = reason or "revoked_by_resident"
     if msg.all:
         await grants.revoke(hub, by=by, reason=reason, installation_id=installation_id, push=False)
         return
-    if msg.incident_id is not None:
+    # Ids the hub never issued cannot match; dropping them keeps odd text out of queries.
+    token_ids = [t for t in msg.token_ids[:1000] if ID_RE.match(t)]
+    if msg.incident_id is not None and ID_RE.match(msg.incident_id):
         await grants.revoke(
             hub,
             by=by,
@@ -276,13 +295,13 @@ async def installation_revoke(hub: Hub, installation_id: str, msg: Revoke) -> No
             incident_id=msg.incident_id,
             push=False,
         )
-    if msg.token_ids:
+    if token_ids:
         await grants.revoke(
             hub,
             by=by,
             reason=reason,
             installation_id=installation_id,
-            grant_ids=msg.token_ids[:1000],
+            grant_ids=token_ids,
             push=False,
         )
 
@@ -294,7 +313,8 @@ async def audit_entries(hub: Hub, installation_id: str, msg: AuditFetch) -> Audi
             await session.scalars(
                 select(AuditEntry)
                 .where(
-                    AuditEntry.installation_id == installation_id, AuditEntry.seq > msg.since_seq
+                    AuditEntry.installation_id == installation_id,
+                    AuditEntry.seq > max(0, min(msg.since_seq, MAX_SEQ)),
                 )
                 .order_by(AuditEntry.seq)
                 .limit(limit + 1)

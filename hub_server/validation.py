@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from aiohttp import web
@@ -60,6 +61,7 @@ class Fields:
         if not isinstance(value, str):
             raise bad_request("bad_field", f"{name} must be a string")
         value = value.strip()
+        check_text(value, name)
         if required and not value:
             raise bad_request("missing_field", f"{name} must not be empty")
         if len(value) > max_len:
@@ -129,6 +131,45 @@ class Fields:
         unknown = sorted(set(self._data) - self._seen)
         if unknown:
             raise bad_request("unknown_field", f"unknown field {unknown[0]}")
+
+
+def check_text(value: str, name: str) -> None:
+    """Refuse what no database column can hold: NUL characters and lone surrogates."""
+    if "\x00" in value:
+        raise bad_request("bad_field", f"{name} contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise bad_request("bad_field", f"{name} is not valid Unicode text") from err
+
+
+def is_clean_text(value: str) -> bool:
+    try:
+        check_text(value, "")
+    except ApiError:
+        return False
+    return True
+
+
+_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def path_id(request: web.Request, name: str, what: str) -> str:
+    """A 32-hex id from the URL; anything else cannot exist, so it is a 404."""
+    value = request.match_info[name]
+    if not _ID_RE.match(value):
+        raise ApiError(404, "not_found", f"{what} not found")
+    return value
+
+
+def query_text(request: web.Request, name: str, max_len: int = 64) -> str | None:
+    value = request.query.get(name)
+    if value is None or value == "":
+        return None
+    check_text(value, name)
+    if len(value) > max_len:
+        raise bad_request("bad_query", f"{name} is longer than {max_len} characters")
+    return value
 
 
 def query_int(

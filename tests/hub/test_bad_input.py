@@ -399,3 +399,52 @@ async def test_admin_creates_users_with_checks(tmp_path: Path) -> None:
             assert (got, body["error"]) == (status, code)
         names = [u["username"] for u in (await admin.expect(200, "GET", "/api/v1/users"))["users"]]
         assert "sam" in names and "sam2" not in names
+
+
+async def test_hostile_strings_and_ids(tmp_path: Path, database_url: str) -> None:
+    """NUL bytes, lone surrogates, odd ids and huge numbers: 4xx, never a database error."""
+    async with running_hub(tmp_path, database_url=database_url) as hub:
+        sup = await hub.create_user(role="supervisor")
+        api = hub.client(sup)
+        for bad in ("2026\u00000001", "\ud800"):
+            status, body = await api.call(
+                "POST", "/api/v1/incidents", {**GOOD_INCIDENT, "case_number": bad}
+            )
+            assert (status, body["error"]) == (400, "bad_field")
+        for path in (
+            "/api/v1/incidents/%00",
+            "/api/v1/incidents/" + "a" * 500,
+            "/api/v1/grants/%ED%A0%80",
+            "/api/v1/sessions/x/stream",
+        ):
+            status, body = await api.call("GET", path)
+            assert (status, body["error"]) == (404, "not_found"), path
+        status, body = await api.call("GET", "/api/v1/audit?since_seq=99999999999")
+        assert (status, body["error"]) == (400, "out_of_range")
+        status, body = await api.call("GET", "/api/v1/audit?incident_id=%00")
+        assert (status, body["error"]) == (400, "bad_field")
+        status, body = await api.call("GET", "/api/v1/incidents", headers={"X-CSRF-Token": "é"})
+        assert status == 200
+        async with hub.http.get(
+            hub.url + "/api/v1/incidents", headers={"Authorization": "Bearer caf\u00e9"}
+        ) as resp:
+            assert resp.status == 401
+
+        sim = await hub.simulated_installation([camera("cam", *HOME)])
+        await sim.send_raw('{"v": 1, "type": "audit_fetch", "since_seq": 99999999999999}')
+        assert (await sim.next_message("audit_entries")).entries == []
+        await sim.send_raw(
+            '{"v": 1, "type": "camera_sync", "cameras": '
+            '[{"camera_id": "a\\u0000", "name": "x", "mode": "auto"}]}'
+        )
+        assert (await sim.next_message("error")).code == "bad_field"
+        await sim.send_raw(
+            '{"v": 1, "type": "decision", "request_id": "\\u0000", "approved_camera_ids": []}'
+        )
+        assert (await sim.next_message("error")).code == "unknown_request"
+        await sim.roundtrip()
+        async with hub.http.ws_connect(hub.ws_url) as ws:
+            await ws.send_str(
+                '{"v":1,"type":"hello","installation_id":"\\u0000","client_version":"1"}'
+            )
+            assert json.loads((await ws.receive(timeout=10)).data)["code"] == "unknown_installation"

@@ -1,0 +1,535 @@
+"""Evidence: footage the resident chose to share, with its signed manifest.
+
+Upload (``POST /api/v1/evidence``, multipart: ``manifest`` then ``file``) is authenticated
+by the manifest itself: it must be signed by the key the installation enrolled with, name
+a footage request to that installation which the resident approved for that camera, and
+the event must overlap the requested window. The manifest is checked before a byte of the
+file is read; the file is streamed to a temp file, hashed, and kept only if its size and
+sha256 match. Stored files expire after a retention period.
+
+Download is for the officers tied to the request (who asked, whose grant, who opened the
+incident) and supervisors/admins; every download is in the audit log. The manifest bundle
+(``/manifest``) carries the installation's public key, so anyone can check a file offline:
+``python -m hub_server.evidence_cli verify-evidence FILE --manifest M.json``.
+
+Storage: ``<evidence_dir>/<evidence_id>/{content,manifest.json,record.json}``; the
+directory (env ``CONNECT_SHARE_HUB_EVIDENCE_DIR``, default ``evidence`` beside a SQLite
+database) must be shared when several hub instances run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from connect_share_protocol import ProtocolError, fingerprint, public_key_from_b64
+from connect_share_protocol.evidence import (
+    EvidenceManifest,
+    EvidenceMismatch,
+    canonical_json,
+    check_digest,
+    verify_manifest,
+)
+
+from . import audit, openapi
+from .auth import ALL_ROLES, AuthUser, current_user, policy
+from .errors import ApiError, bad_request, not_found
+from .models import AccessRequestRow, GrantRow, Incident, Installation
+from .state import HUB, get_hub
+
+_LOGGER = logging.getLogger(__name__)
+ENV_PREFIX = "CONNECT_SHARE_HUB_EVIDENCE_"
+MAX_MANIFEST_BYTES = 16 * 1024
+_EVIDENCE_ID = re.compile(r"^[0-9a-f]{32}$")
+SUPERVISING_ROLES = frozenset({"supervisor", "admin"})
+PRUNE_EVERY_S = 3600.0
+DEFAULT_RETENTION_DAYS = 90.0
+DEFAULT_MAX_MB = 512
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceConfig:
+    root: Path
+    retention_days: float = DEFAULT_RETENTION_DAYS
+    max_bytes: int = DEFAULT_MAX_MB * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, database_url: str, environ: dict[str, str] | None = None) -> EvidenceConfig:
+        env = os.environ if environ is None else environ
+        root = env.get(ENV_PREFIX + "DIR")
+        if not root:
+            root = str(_default_root(database_url))
+        return cls(
+            root=Path(root),
+            retention_days=float(env.get(ENV_PREFIX + "RETENTION_DAYS", DEFAULT_RETENTION_DAYS)),
+            max_bytes=int(float(env.get(ENV_PREFIX + "MAX_MB", DEFAULT_MAX_MB)) * 1024 * 1024),
+        )
+
+
+def _default_root(database_url: str) -> Path:
+    """Beside the SQLite file (tests, small hubs); else ./evidence."""
+    with contextlib.suppress(Exception):
+        url = make_url(database_url)
+        if url.get_backend_name() == "sqlite" and url.database:
+            return Path(url.database).resolve().parent / "evidence"
+    return Path.cwd() / "evidence"
+
+
+EVIDENCE = web.AppKey("connect_share_evidence", EvidenceConfig)
+
+
+# -- storage -----------------------------------------------------------------------------
+
+
+def evidence_id_for(signed: dict[str, Any]) -> str:
+    """Same signed manifest, same id: a repeated upload finds the stored copy."""
+    return hashlib.sha256(canonical_json(signed)).hexdigest()[:32]
+
+
+def _read_record(directory: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((directory / "record.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _all_records(root: Path) -> list[dict[str, Any]]:
+    if not root.is_dir():
+        return []
+    records = []
+    for child in root.iterdir():
+        if _EVIDENCE_ID.match(child.name) and (record := _read_record(child)) is not None:
+            records.append(record)
+    return sorted(records, key=lambda r: r["received_at"])
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=1, sort_keys=True))
+
+
+# -- upload ------------------------------------------------------------------------------
+
+
+async def _read_manifest(reader: Any) -> tuple[dict[str, Any], BodyPartReader]:
+    part = await reader.next()
+    if not isinstance(part, BodyPartReader) or part.name != "manifest":
+        raise bad_request("bad_upload", "the first part must be 'manifest'")
+    raw = b""
+    while chunk := await part.read_chunk(4096):
+        raw += chunk
+        if len(raw) > MAX_MANIFEST_BYTES:
+            raise ApiError(413, "body_too_large", "the manifest is too large")
+    try:
+        signed = json.loads(raw)
+    except ValueError as err:
+        raise bad_request("bad_json", f"the manifest is not JSON: {err}") from err
+    if not isinstance(signed, dict):
+        raise bad_request("bad_manifest", "the manifest part is a JSON object")
+    file_part = await reader.next()
+    if not isinstance(file_part, BodyPartReader) or file_part.name != "file":
+        raise bad_request("bad_upload", "the second part must be 'file'")
+    return signed, file_part
+
+
+async def _authorise_upload(
+    request: web.Request, signed: dict[str, Any]
+) -> tuple[EvidenceManifest, Installation, AccessRequestRow, Incident]:
+    hub = get_hub(request)
+    manifest_data = signed.get("manifest")
+    inst_id = manifest_data.get("installation_id") if isinstance(manifest_data, dict) else None
+    if not isinstance(inst_id, str):
+        raise bad_request("bad_manifest", "manifest.installation_id is missing")
+    async with hub.db.read() as session:
+        inst = await session.get(Installation, inst_id)
+        if inst is None or inst.removed_at is not None:
+            raise ApiError(403, "unknown_installation", "no such installation")
+        try:
+            manifest = verify_manifest(public_key_from_b64(inst.public_key), signed)
+        except ProtocolError as err:
+            status = 403 if err.code == "bad_signature" else 400
+            raise ApiError(status, err.code, err.detail or err.code) from err
+        req = await session.get(AccessRequestRow, manifest.request_id)
+        if req is None or req.installation_id != inst.id or req.incident_id != manifest.incident_id:
+            raise ApiError(403, "no_such_request", "no footage request to this installation")
+        incident = await session.get(Incident, req.incident_id)
+        grant_rows = (
+            await session.scalars(select(GrantRow).where(GrantRow.request_id == req.id))
+        ).all()
+    assert incident is not None
+    if req.scope != "clip" or req.window_start is None or req.window_end is None:
+        raise ApiError(403, "not_a_footage_request", "the request did not ask for footage")
+    if manifest.camera_id not in (req.approved_camera_ids or []):
+        raise ApiError(403, "camera_not_approved", "the resident did not approve this camera")
+    if grant_rows and all(g.revoked_at is not None for g in grant_rows):
+        raise ApiError(403, "request_revoked", "the footage grant was revoked")
+    if incident.closed_at is not None:
+        raise ApiError(409, "incident_closed", "the incident is closed")
+    start_s, end_s = manifest.event_start_ms / 1000, manifest.event_end_ms / 1000
+    if end_s < req.window_start or start_s > req.window_end:
+        raise ApiError(403, "outside_window", "the event is outside the requested window")
+    return manifest, inst, req, incident
+
+
+async def _receive_file(
+    part: BodyPartReader, manifest: EvidenceManifest, incoming: Path, max_bytes: int
+) -> Path:
+    """Stream to a temp file; EvidenceMismatch unless size and sha256 match exactly."""
+    if manifest.size > max_bytes:
+        raise ApiError(413, "body_too_large", f"evidence files are at most {max_bytes} bytes")
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, lambda: incoming.mkdir(parents=True, exist_ok=True))
+    fd, name = tempfile.mkstemp(dir=incoming, suffix=".part")
+    tmp = Path(name)
+    handle = os.fdopen(fd, "wb")
+    digest, size = hashlib.sha256(), 0
+    try:
+        while chunk := await part.read_chunk(256 * 1024):
+            size += len(chunk)
+            if size > manifest.size:  # more than promised: stop reading now
+                raise EvidenceMismatch(f"more than the manifest's {manifest.size} bytes")
+            digest.update(chunk)
+            await loop.run_in_executor(None, handle.write, chunk)
+        await loop.run_in_executor(None, handle.close)
+        check_digest(manifest, size, digest.hexdigest())
+    except BaseException:
+        handle.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+@policy(public=True)  # authenticated by the installation's signature on the manifest
+async def upload_evidence(request: web.Request) -> web.Response:
+    hub = get_hub(request)
+    config = request.app[EVIDENCE]
+    if not request.content_type.startswith("multipart/"):
+        raise ApiError(415, "unsupported_media_type", "send multipart/form-data")
+    reader = await request.multipart()
+    signed, file_part = await _read_manifest(reader)
+    manifest, inst, req, incident = await _authorise_upload(request, signed)
+    evidence_id = evidence_id_for(signed)
+    target = config.root / evidence_id
+    try:
+        tmp = await _receive_file(file_part, manifest, config.root / ".incoming", config.max_bytes)
+    except EvidenceMismatch as err:
+        async with hub.db.write() as session:
+            await audit.append(
+                hub.db,
+                session,
+                "evidence.rejected",
+                actor=f"installation:{inst.id}",
+                installation_id=inst.id,
+                incident_id=incident.id,
+                request_id=req.id,
+                camera_id=manifest.camera_id,
+                reason=err.detail,
+            )
+        raise ApiError(422, "evidence_mismatch", err.detail) from err
+    if target.exists():
+        tmp.unlink(missing_ok=True)
+        record = _read_record(target)
+        return web.json_response({"evidence": record, "stored": False}, status=200)
+    now = time.time()
+    record = {
+        "evidence_id": evidence_id,
+        "incident_id": incident.id,
+        "case_number": incident.case_number,
+        "request_id": req.id,
+        "installation_id": inst.id,
+        "camera_id": manifest.camera_id,
+        "file_name": manifest.file_name,
+        "content_type": manifest.content_type,
+        "size": manifest.size,
+        "sha256": manifest.sha256,
+        "event_start_ms": manifest.event_start_ms,
+        "event_end_ms": manifest.event_end_ms,
+        "labels": list(manifest.labels),
+        "masked": manifest.masked,
+        "received_at": now,
+        "expires_at": now + config.retention_days * 86400,
+        "public_key": inst.public_key,
+        "key_fingerprint": fingerprint(public_key_from_b64(inst.public_key)),
+    }
+
+    def place() -> None:
+        staging = config.root / ".incoming" / f"{evidence_id}.{uuid.uuid4().hex}"
+        staging.mkdir()
+        os.replace(tmp, staging / "content")
+        _write_json(staging / "manifest.json", signed)
+        _write_json(staging / "record.json", record)
+        try:
+            os.rename(staging, target)  # the whole directory appears at once
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)  # a parallel upload won
+            if not target.exists():
+                raise
+
+    await asyncio.get_running_loop().run_in_executor(None, place)
+    async with hub.db.write() as session:
+        await audit.append(
+            hub.db,
+            session,
+            "evidence.received",
+            actor=f"installation:{inst.id}",
+            installation_id=inst.id,
+            incident_id=incident.id,
+            evidence_id=evidence_id,
+            request_id=req.id,
+            camera_id=manifest.camera_id,
+            sha256=manifest.sha256,
+            size=manifest.size,
+        )
+    return web.json_response({"evidence": _public(record), "stored": True}, status=201)
+
+
+# -- download ----------------------------------------------------------------------------
+
+
+def _public(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if record is None else {k: v for k, v in record.items() if k != "public_key"}
+
+
+async def _may_see(request: web.Request, user: AuthUser, record: dict[str, Any]) -> bool:
+    """Supervisors/admins, or the officer who asked, holds the grant or opened the incident."""
+    if user.role in SUPERVISING_ROLES:
+        return True
+    hub = get_hub(request)
+    async with hub.db.read() as session:
+        req = await session.get(AccessRequestRow, record["request_id"])
+        incident = await session.get(Incident, record["incident_id"])
+        officers = set(
+            (
+                await session.scalars(
+                    select(GrantRow.officer_id).where(GrantRow.request_id == record["request_id"])
+                )
+            ).all()
+        )
+    return (
+        (req is not None and req.created_by == user.id)
+        or (incident is not None and incident.created_by == user.id)
+        or user.id in officers
+    )
+
+
+async def _load_visible(request: web.Request) -> tuple[Path, dict[str, Any]]:
+    evidence_id = request.match_info["evidence_id"]
+    if not _EVIDENCE_ID.match(evidence_id):
+        raise not_found("evidence")
+    directory = request.app[EVIDENCE].root / evidence_id
+    record = await asyncio.get_running_loop().run_in_executor(None, _read_record, directory)
+    if record is None:
+        raise not_found("evidence")
+    if not await _may_see(request, current_user(request), record):
+        raise ApiError(403, "not_authorised", "only officers tied to the request may see it")
+    if record["expires_at"] <= time.time():
+        raise ApiError(410, "expired", "the retention period of this evidence has ended")
+    return directory, record
+
+
+async def _audit_access(request: web.Request, action: str, record: dict[str, Any]) -> None:
+    hub = get_hub(request)
+    user = current_user(request)
+    async with hub.db.write() as session:
+        await audit.append(
+            hub.db,
+            session,
+            action,
+            actor=f"user:{user.id}",
+            installation_id=record["installation_id"],
+            incident_id=record["incident_id"],
+            evidence_id=record["evidence_id"],
+            officer_name=user.display_name,
+            badge=user.badge,
+        )
+
+
+@policy(*ALL_ROLES)
+async def list_incident_evidence(request: web.Request) -> web.Response:
+    incident_id = request.match_info["incident_id"]
+    root = request.app[EVIDENCE].root
+    records = await asyncio.get_running_loop().run_in_executor(None, _all_records, root)
+    user = current_user(request)
+    now = time.time()
+    visible = [
+        _public(r)
+        for r in records
+        if r["incident_id"] == incident_id
+        and r["expires_at"] > now
+        and await _may_see(request, user, r)
+    ]
+    return web.json_response({"evidence": visible})
+
+
+@policy(*ALL_ROLES)
+async def get_evidence(request: web.Request) -> web.Response:
+    _, record = await _load_visible(request)
+    return web.json_response({"evidence": _public(record)})
+
+
+def manifest_bundle(directory: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """What ``verify-evidence`` needs: the signed manifest and the enrolled public key."""
+    signed = json.loads((directory / "manifest.json").read_text())
+    return {
+        "evidence_id": record["evidence_id"],
+        "manifest": signed["manifest"],
+        "signature": signed["signature"],
+        "public_key": record["public_key"],
+        "key_fingerprint": record["key_fingerprint"],
+        "received_at": record["received_at"],
+    }
+
+
+@policy(*ALL_ROLES)
+async def get_manifest(request: web.Request) -> web.Response:
+    directory, record = await _load_visible(request)
+    bundle = await asyncio.get_running_loop().run_in_executor(
+        None, manifest_bundle, directory, record
+    )
+    await _audit_access(request, "evidence.manifest_downloaded", record)
+    return web.json_response(
+        bundle,
+        headers={
+            "Content-Disposition": f'attachment; filename="{record["evidence_id"]}.manifest.json"'
+        },
+    )
+
+
+@policy(*ALL_ROLES)
+async def download_file(request: web.Request) -> web.StreamResponse:
+    directory, record = await _load_visible(request)
+    await _audit_access(request, "evidence.downloaded", record)
+    return web.FileResponse(
+        directory / "content",
+        headers={
+            "Content-Type": record["content_type"],
+            "Content-Disposition": f'attachment; filename="{record["file_name"]}"',
+            "X-Content-SHA256": record["sha256"],
+        },
+    )
+
+
+# -- retention ---------------------------------------------------------------------------
+
+
+def prune_expired(root: Path, now: float | None = None) -> list[dict[str, Any]]:
+    """Delete evidence past its retention; returns the records removed."""
+    now = time.time() if now is None else now
+    removed = []
+    for record in _all_records(root):
+        if record["expires_at"] <= now:
+            shutil.rmtree(root / record["evidence_id"], ignore_errors=True)
+            removed.append(record)
+    incoming = root / ".incoming"
+    if incoming.is_dir():  # temp files a crash left behind
+        for leftover in incoming.iterdir():
+            with contextlib.suppress(OSError):
+                if now - leftover.stat().st_mtime > 86400:
+                    shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    return removed
+
+
+async def prune_and_audit(app: web.Application, now: float | None = None) -> int:
+    hub = app[HUB]
+    removed = await asyncio.get_running_loop().run_in_executor(
+        None, prune_expired, app[EVIDENCE].root, now
+    )
+    for record in removed:
+        async with hub.db.write() as session:
+            await audit.append(
+                hub.db,
+                session,
+                "evidence.expired",
+                actor="hub",
+                installation_id=record["installation_id"],
+                incident_id=record["incident_id"],
+                evidence_id=record["evidence_id"],
+            )
+    return len(removed)
+
+
+async def _prune_loop(app: web.Application) -> None:
+    while True:
+        try:
+            await prune_and_audit(app)
+        except Exception:
+            _LOGGER.exception("evidence retention pass failed")
+        await asyncio.sleep(PRUNE_EVERY_S)
+
+
+async def _start_pruning(app: web.Application) -> None:
+    app[HUB].spawn(_prune_loop(app), "evidence-retention")
+
+
+# -- registration ------------------------------------------------------------------------
+
+_ALL = tuple(ALL_ROLES)
+OPENAPI_PATHS: dict[str, dict[str, Any]] = {
+    "/api/v1/evidence": {
+        "post": openapi._op(
+            "Upload shared footage: multipart 'manifest' (signed JSON) then 'file'. "
+            "Authenticated by the installation's signature on the manifest.",
+            ok=201,
+            errors=(400, 403, 409, 413, 415, 422),
+        )
+    },
+    "/api/v1/incidents/{incident_id}/evidence": {
+        "get": openapi._op(
+            "Evidence of an incident this user may see",
+            roles=_ALL,
+            params=[openapi._path("incident_id")],
+        )
+    },
+    "/api/v1/evidence/{evidence_id}": {
+        "get": openapi._op(
+            "One evidence record",
+            roles=_ALL,
+            errors=(404, 410),
+            params=[openapi._path("evidence_id")],
+        )
+    },
+    "/api/v1/evidence/{evidence_id}/manifest": {
+        "get": openapi._op(
+            "The signed manifest and the installation's public key (for verify-evidence)",
+            roles=_ALL,
+            errors=(404, 410),
+            params=[openapi._path("evidence_id")],
+        )
+    },
+    "/api/v1/evidence/{evidence_id}/file": {
+        "get": openapi._op(
+            "Download the file (audited)",
+            roles=_ALL,
+            errors=(404, 410),
+            content_type="application/octet-stream",
+            params=[openapi._path("evidence_id")],
+        )
+    },
+}
+
+
+def setup_evidence_routes(app: web.Application, config: EvidenceConfig | None = None) -> None:
+    """Register the evidence routes, their OpenAPI entries and the retention task."""
+    app[EVIDENCE] = config or EvidenceConfig.from_env(app[HUB].settings.database_url)
+    app.router.add_post("/api/v1/evidence", upload_evidence)
+    app.router.add_get("/api/v1/incidents/{incident_id}/evidence", list_incident_evidence)
+    app.router.add_get("/api/v1/evidence/{evidence_id}", get_evidence)
+    app.router.add_get("/api/v1/evidence/{evidence_id}/manifest", get_manifest)
+    app.router.add_get("/api/v1/evidence/{evidence_id}/file", download_file)
+    openapi.PATHS.update(OPENAPI_PATHS)
+    app.on_startup.append(_start_pruning)

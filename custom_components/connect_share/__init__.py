@@ -9,9 +9,10 @@ from __future__ import annotations
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .const import DOMAIN
+from .const import CONF_HUB_NAME, DOMAIN
 from .manager import ConnectShareConfigEntry, ConnectShareManager
 from .services import async_setup_services
 
@@ -36,6 +37,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry)
     manager = ConnectShareManager(hass, entry)
     entry.runtime_data = manager
     await manager.async_start()
+    # The installation's device first: each camera's device points to it (via_device).
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, manager.installation_id)},
+        name=f"Connect Share ({entry.data.get(CONF_HUB_NAME, 'hub')})",
+        manufacturer="Connect Share",
+        model="Installation",
+        entry_type=dr.DeviceEntryType.SERVICE,
+    )
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True

@@ -12,17 +12,21 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from .detector import AsyncDetector, InvalidImage
 from .event_store import EventStore, MaskFn
-from .events import Change, EventChange, EventTracker
+from .events import Change, DetectionEvent, EventChange, EventTracker
 from .motion import MotionGate
 
 _LOGGER = logging.getLogger(__name__)
 
 ChangeCallback = Callable[[EventChange], None]
 BlockingRunner = Callable[..., Awaitable[Any]]
+# Records a clip for a new event into the given path (e.g. clips.record_clip bound to a
+# go2rtc stream); the path exists when it returns.
+ClipRecorder = Callable[[DetectionEvent, Path], Awaitable[Path]]
 
 
 async def _default_runner(func: Callable[..., Any], *args: Any) -> Any:
@@ -35,7 +39,9 @@ class CameraDetection:
     - ``mask``: applied to snapshots before the store writes them (resident's choice);
     - ``on_change``: called on the event loop for every start/update/end, after the store
       saved it; the integration updates entities and fires HA events from it;
-    - ``run_blocking``: how to run the store's file I/O (``hass.async_add_executor_job``).
+    - ``run_blocking``: how to run the store's file I/O (``hass.async_add_executor_job``);
+    - ``record_clip``: when set (go2rtc configured, camera without masks), a clip is recorded
+      from each event's start and attached to the event in the store.
     """
 
     def __init__(
@@ -49,6 +55,7 @@ class CameraDetection:
         mask: MaskFn | None = None,
         on_change: ChangeCallback | None = None,
         run_blocking: BlockingRunner | None = None,
+        record_clip: ClipRecorder | None = None,
     ) -> None:
         self.camera_id = camera_id
         self.detector = detector
@@ -58,6 +65,8 @@ class CameraDetection:
         self.mask = mask
         self.on_change = on_change
         self._run_blocking = run_blocking or _default_runner
+        self._record_clip = record_clip
+        self._clip_tasks: set[asyncio.Task[None]] = set()
         self.frames = 0
         self.detected_frames = 0
         self.errors = 0
@@ -88,9 +97,12 @@ class CameraDetection:
         return changes
 
     async def close(self, now: float | None = None) -> list[EventChange]:
-        """End the running event (detection turned off, integration unloading)."""
+        """End the running event and stop clip recordings (detection off, unloading)."""
         changes = self.tracker.close(time.time() if now is None else now)
         await self._publish(changes)
+        for task in list(self._clip_tasks):
+            task.cancel()
+        await self.wait_for_clips()
         return changes
 
     async def _publish(self, changes: list[EventChange]) -> None:
@@ -100,10 +112,30 @@ class CameraDetection:
                     await self._run_blocking(self.store.save, change.event, self.mask)
                 except OSError:
                     _LOGGER.exception("%s: could not store event", self.camera_id)
+            if change.kind is Change.START and self._record_clip and self.store is not None:
+                task = asyncio.get_running_loop().create_task(self._clip(change.event))
+                self._clip_tasks.add(task)
+                task.add_done_callback(self._clip_tasks.discard)
             if change.kind is Change.END:
                 change.event.best_snapshot = None  # stored (masked) or dropped: free it
             if self.on_change is not None:
                 self.on_change(change)
+
+    async def _clip(self, event: DetectionEvent) -> None:
+        assert self._record_clip is not None and self.store is not None
+        dest = self.store.root / ".clips" / f"{event.event_id}.mp4"
+        try:
+            path = await self._record_clip(event, dest)
+            await self._run_blocking(self.store.attach_clip, self.camera_id, event.event_id, path)
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:  # a clip is a bonus: the event stands without it
+            _LOGGER.warning("%s: no clip for event %s: %s", self.camera_id, event.event_id, err)
+
+    async def wait_for_clips(self) -> None:
+        """Wait for clips being recorded (tests, and unloading without losing them)."""
+        if self._clip_tasks:
+            await asyncio.gather(*self._clip_tasks, return_exceptions=True)
 
     async def run(
         self,

@@ -11,6 +11,7 @@ from aiohttp import WSCloseCode, web
 from . import api_audit, api_auth, api_incidents, api_installations, api_meta, api_sessions
 from .auth import make_auth_middleware
 from .bootstrap import ensure_bootstrap
+from .console_routes import setup_console_routes
 from .database import Database, migrate
 from .errors import error_middleware
 from .evidence import setup_evidence_routes
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     for table in ROUTE_TABLES:
         app.add_routes(table)
     setup_evidence_routes(app)  # footage with signed manifests (hub_server/evidence.py)
+    setup_console_routes(app)  # officer console at /console/ (hub_server/console/)
     app.cleanup_ctx.append(_lifecycle)
     app.on_shutdown.append(_close_connections)
     return app

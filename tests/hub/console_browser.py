@@ -1,0 +1,143 @@
+"""Drive the officer console in a real headless Chromium (Selenium), from async tests.
+
+Selenium is synchronous; every browser call runs on one worker thread (``Browser.run``)
+so the hub keeps serving on the event loop. ``Browser.close()`` joins that thread.
+If Chromium or chromedriver cannot start, ``start_chromium`` fails the test with a message
+that says what to install; it never skips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+T = TypeVar("T")
+WAIT_S = 30.0
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1440,1900",
+)
+
+
+def chromium_paths() -> tuple[str, str]:
+    binary = os.environ.get("CONNECT_SHARE_CHROMIUM") or shutil.which("chromium") or ""
+    driver = os.environ.get("CONNECT_SHARE_CHROMEDRIVER") or shutil.which("chromedriver") or ""
+    return binary or "/usr/bin/chromium", driver or "/usr/bin/chromedriver"
+
+
+def start_chromium(profile_dir: Path) -> WebDriver:
+    """A fresh headless Chromium (new profile, no network services); fails the test if not."""
+    binary, driver_path = chromium_paths()
+    missing = [p for p in (binary, driver_path) if not Path(p).is_file()]
+    if missing:
+        pytest.fail(
+            f"Chromium browser test cannot run: {', '.join(missing)} not found. Install the "
+            "Debian packages chromium and chromium-driver (scripts/test does), or set "
+            "CONNECT_SHARE_CHROMIUM / CONNECT_SHARE_CHROMEDRIVER."
+        )
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile_dir}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    try:
+        # An explicit driver path: Selenium Manager never runs (nothing is downloaded).
+        return webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    except (WebDriverException, OSError) as err:
+        pytest.fail(f"Chromium did not start ({binary} via {driver_path}): {err}")
+
+
+class Browser:
+    """Async wrappers around one WebDriver; all calls on a single joined worker thread."""
+
+    def __init__(self, driver: WebDriver) -> None:
+        self.driver = driver
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="selenium")
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    async def get(self, url: str) -> None:
+        await self.run(self.driver.get, url)
+
+    async def wait(self, condition: Callable[[WebDriver], T], what: str) -> T:
+        """Wait until ``condition(driver)`` is truthy; fails naming ``what`` otherwise."""
+
+        def _wait() -> T:
+            return WebDriverWait(self.driver, WAIT_S, poll_frequency=0.1).until(
+                condition, message=f"the console never showed: {what}"
+            )
+
+        return await self.run(_wait)
+
+    async def visible(self, css: str, what: str | None = None) -> WebElement:
+        def shown(driver: WebDriver) -> WebElement | bool:
+            for node in driver.find_elements(By.CSS_SELECTOR, css):
+                if node.is_displayed():
+                    return node
+            return False
+
+        return await self.wait(shown, what or css)
+
+    async def texts(self, css: str) -> list[str]:
+        return await self.run(
+            lambda: [n.text for n in self.driver.find_elements(By.CSS_SELECTOR, css)]
+        )
+
+    async def attrs(self, css: str, name: str) -> list[str]:
+        return await self.run(
+            lambda: [
+                n.get_attribute(name) or "" for n in self.driver.find_elements(By.CSS_SELECTOR, css)
+            ]
+        )
+
+    async def click(self, css: str) -> None:
+        node = await self.visible(css)
+        await self.run(node.click)
+
+    async def fill(self, values: dict[str, str]) -> None:
+        """Type into inputs by element id (clears them first)."""
+
+        def _fill() -> None:
+            for element_id, text in values.items():
+                node = self.driver.find_element(By.ID, element_id)
+                node.clear()
+                node.send_keys(text)
+
+        await self.run(_fill)
+
+    async def script(self, source: str, *args: Any) -> Any:
+        return await self.run(self.driver.execute_script, source, *args)
+
+    async def screenshot(self, path: str) -> None:
+        assert await self.run(self.driver.save_screenshot, path), f"no screenshot at {path}"
+
+    async def console_errors(self) -> list[str]:
+        logs = await self.run(self.driver.get_log, "browser")
+        return [entry["message"] for entry in logs if entry.get("level") == "SEVERE"]

@@ -52,6 +52,7 @@ from .auth import ALL_ROLES, AuthUser, current_user, policy
 from .errors import ApiError, bad_request, not_found
 from .models import AccessRequestRow, GrantRow, Incident, Installation
 from .state import HUB, get_hub
+from .summaries import setup_summary_routes
 
 _LOGGER = logging.getLogger(__name__)
 ENV_PREFIX = "CONNECT_SHARE_HUB_EVIDENCE_"
@@ -533,3 +534,4 @@ def setup_evidence_routes(app: web.Application, config: EvidenceConfig | None = 
     app.router.add_get("/api/v1/evidence/{evidence_id}/file", download_file)
     openapi.PATHS.update(OPENAPI_PATHS)
     app.on_startup.append(_start_pruning)
+    setup_summary_routes(app)  # event counts share the storage and the signature scheme

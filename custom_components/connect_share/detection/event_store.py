@@ -268,15 +268,15 @@ class EventStore:
 
     # -- summaries (what the hub may learn without images) -----------------------------
 
-    def summary(
+    def summary_counts(
         self,
         start: float,
         end: float,
         *,
         camera_ids: Collection[str] | None = None,
         bucket_s: int = 3600,
-    ) -> list[dict[str, Any]]:
-        """Counts of events by camera, label and hour (UTC), for [start, end).
+    ) -> list[tuple[str, int, str, int]]:
+        """(camera_id, bucket start in unix seconds, label, events) for [start, end).
 
         An event counts once in every bucket during which its label was seen, so "a person
         between 14:00 and 15:00" finds an event from 13:55 to 14:05. No ids, no boxes,
@@ -294,9 +294,22 @@ class EventStore:
                 while bucket <= last:
                     counts[(stored.camera_id, bucket, label)] += 1
                     bucket += bucket_s
+        return [(c, b, label, n) for (c, b, label), n in sorted(counts.items())]
+
+    def summary(
+        self,
+        start: float,
+        end: float,
+        *,
+        camera_ids: Collection[str] | None = None,
+        bucket_s: int = 3600,
+    ) -> list[dict[str, Any]]:
+        """``summary_counts`` as dicts with ISO hours, for display and diagnostics."""
         return [
             {"camera_id": camera, "hour": iso(bucket), "label": label, "count": count}
-            for (camera, bucket, label), count in sorted(counts.items())
+            for camera, bucket, label, count in self.summary_counts(
+                start, end, camera_ids=camera_ids, bucket_s=bucket_s
+            )
         ]
 
     # -- retention ---------------------------------------------------------------------

@@ -24,10 +24,20 @@ from typing import Any
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ..protocol.evidence import EvidenceManifest, digest_chunks, file_digest, sign_manifest
+from ..protocol.evidence import (
+    HOUR_MS,
+    EventSummary,
+    EvidenceManifest,
+    SummaryRow,
+    digest_chunks,
+    file_digest,
+    sign_manifest,
+    sign_summary,
+)
 from .event_store import EventStore, MaskFn, StoredEvent
 
 EVIDENCE_PATH = "/api/v1/evidence"
+SUMMARY_PATH = "/api/v1/summaries"
 _CHUNK = 256 * 1024
 
 
@@ -238,3 +248,60 @@ async def share_event(
         )
         records.append(await upload_evidence(session, hub_url, key, manifest, content))
     return records
+
+
+# -- event summaries (only when the resident allows them) ------------------------------
+
+
+def build_summary(
+    store: EventStore,
+    installation_id: str,
+    start: float,
+    end: float,
+    *,
+    camera_ids: Collection[str],
+    now: float | None = None,
+) -> EventSummary:
+    """Counts by camera, hour and label for the whole hours in [start, end) (blocking).
+
+    ``camera_ids``: the cameras the resident shares with the hub; others are never counted.
+    """
+    start_ms = int(start * 1000) // HOUR_MS * HOUR_MS
+    end_ms = -(-int(end * 1000) // HOUR_MS) * HOUR_MS  # round up to the hour
+    rows = store.summary_counts(start_ms / 1000, end_ms / 1000, camera_ids=set(camera_ids))
+    return EventSummary(
+        installation_id=installation_id,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        created_ms=_ms(time.time() if now is None else now),
+        rows=tuple(SummaryRow(c, bucket * 1000, label, n) for c, bucket, label, n in rows),
+    )
+
+
+async def upload_summary(
+    session: aiohttp.ClientSession,
+    hub_url: str,
+    key: Ed25519PrivateKey,
+    summary: EventSummary,
+    *,
+    timeout_s: float = 60.0,
+) -> dict[str, Any]:
+    """Send a signed summary; the hub replaces its counts for those hours. UploadError."""
+    try:
+        async with session.post(
+            hub_url.rstrip("/") + SUMMARY_PATH,
+            json=sign_summary(key, summary),
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+        ) as resp:
+            try:
+                answer = await resp.json(content_type=None)
+            except ValueError:
+                answer = {}
+            if resp.status != 200:
+                code = answer.get("error", "") if isinstance(answer, dict) else ""
+                raise UploadError(
+                    f"the hub refused the summary: HTTP {resp.status} {code}", resp.status, code
+                )
+    except (aiohttp.ClientError, TimeoutError) as err:
+        raise UploadError(f"could not upload the summary: {err!r}") from err
+    return answer

@@ -1,4 +1,4 @@
-"""Chain of custody for shared footage: a manifest per file, signed by the installation.
+"""Chain of custody for shared footage (signed manifests) and signed event summaries.
 
 The installation describes each file it uploads (who, which camera, which request, size,
 sha256, the event's time span) in a manifest, encodes it as canonical JSON and signs it
@@ -227,3 +227,131 @@ def check_digest(manifest: EvidenceManifest, size: int, sha256: str) -> None:
 def verify_file(manifest: EvidenceManifest, path: str | Path) -> None:
     """EvidenceMismatch unless the file has exactly the manifest's size and sha256."""
     check_digest(manifest, *file_digest(path))
+
+
+# -- event summaries ---------------------------------------------------------------------
+# Counts of detection events by camera, hour and label: no ids, boxes or pictures. Sent
+# only if the resident allows it, so the hub can answer "which cameras saw a person
+# between 14:00 and 15:00" before anyone asks for footage. Signed like a manifest, under
+# its own context, so neither signature can stand in for the other.
+
+SUMMARY_CONTEXT = b"connect-share/event-summary/v1\x00"
+HOUR_MS = 3_600_000
+MAX_SUMMARY_ROWS = 20_000
+MAX_SUMMARY_SPAN_MS = 31 * 24 * HOUR_MS
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRow:
+    camera_id: str
+    hour_ms: int  # start of the UTC hour
+    label: str
+    count: int
+
+    def to_list(self) -> list[Any]:
+        return [self.camera_id, self.hour_ms, self.label, self.count]
+
+
+@dataclass(frozen=True, slots=True)
+class EventSummary:
+    """The counts for every hour in [start_ms, end_ms): hours without a row had none."""
+
+    installation_id: str
+    start_ms: int
+    end_ms: int
+    created_ms: int
+    rows: tuple[SummaryRow, ...]
+    version: int = MANIFEST_VERSION
+
+    def __post_init__(self) -> None:
+        _validate_summary(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "v": self.version,
+            "installation_id": self.installation_id,
+            "start_ms": self.start_ms,
+            "end_ms": self.end_ms,
+            "created_ms": self.created_ms,
+            "rows": [row.to_list() for row in self.rows],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> EventSummary:
+        if not isinstance(data, Mapping):
+            raise ProtocolError("bad_summary", "a summary is a JSON object")
+        expected = {"v", "installation_id", "start_ms", "end_ms", "created_ms", "rows"}
+        if set(data) != expected:
+            raise ProtocolError("bad_summary", f"expected exactly the keys {sorted(expected)}")
+        if type(data["v"]) is not int or data["v"] != MANIFEST_VERSION:
+            raise ProtocolError("bad_summary", f"unsupported summary version {data['v']!r}")
+        rows = data["rows"]
+        if not isinstance(rows, list) or len(rows) > MAX_SUMMARY_ROWS:
+            raise ProtocolError("bad_summary", f"rows must be a list of at most {MAX_SUMMARY_ROWS}")
+        parsed = []
+        for row in rows:
+            if not isinstance(row, list) or len(row) != 4:
+                raise ProtocolError("bad_summary", "each row is [camera_id, hour_ms, label, count]")
+            parsed.append(SummaryRow(*row))
+        return cls(
+            installation_id=data["installation_id"],
+            start_ms=data["start_ms"],
+            end_ms=data["end_ms"],
+            created_ms=data["created_ms"],
+            rows=tuple(parsed),
+        )
+
+
+def _validate_summary(s: EventSummary) -> None:
+    def bad(what: str) -> ProtocolError:
+        return ProtocolError("bad_summary", what)
+
+    if not isinstance(s.installation_id, str) or not _ID.match(s.installation_id):
+        raise bad("installation_id must be an id")
+    for name in ("start_ms", "end_ms", "created_ms"):
+        value = getattr(s, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise bad(f"{name} must be a non-negative integer")
+    if s.start_ms % HOUR_MS or s.end_ms % HOUR_MS or s.end_ms <= s.start_ms:
+        raise bad("start_ms and end_ms are whole hours, start before end")
+    if s.end_ms - s.start_ms > MAX_SUMMARY_SPAN_MS:
+        raise bad("a summary covers at most 31 days")
+    if not isinstance(s.rows, tuple) or len(s.rows) > MAX_SUMMARY_ROWS:
+        raise bad(f"at most {MAX_SUMMARY_ROWS} rows")
+    seen = set()
+    for row in s.rows:
+        if not isinstance(row, SummaryRow):
+            raise bad("rows must be SummaryRow")
+        if not isinstance(row.camera_id, str) or not _ID.match(row.camera_id):
+            raise bad("row camera_id must be an id")
+        if not isinstance(row.label, str) or not _LABEL.match(row.label):
+            raise bad(f"bad label {row.label!r}")
+        for name in ("hour_ms", "count"):
+            value = getattr(row, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise bad(f"row {name} must be a non-negative integer")
+        if row.hour_ms % HOUR_MS or not s.start_ms <= row.hour_ms < s.end_ms:
+            raise bad("row hour_ms must be a whole hour inside [start_ms, end_ms)")
+        if not 0 < row.count <= 1_000_000:
+            raise bad("row count must be 1..1000000")
+        key = (row.camera_id, row.hour_ms, row.label)
+        if key in seen:
+            raise bad("duplicate row")
+        seen.add(key)
+
+
+def sign_summary(key: Ed25519PrivateKey, summary: EventSummary) -> dict[str, Any]:
+    payload = SUMMARY_CONTEXT + canonical_json(summary.to_dict())
+    return {"summary": summary.to_dict(), "signature": b64url_encode(key.sign(payload))}
+
+
+def verify_summary(public_key: Ed25519PublicKey, signed: Any) -> EventSummary:
+    if not isinstance(signed, Mapping) or set(signed) != {"summary", "signature"}:
+        raise ProtocolError("bad_summary", "expected {summary, signature}")
+    summary = EventSummary.from_dict(signed["summary"])
+    payload = SUMMARY_CONTEXT + canonical_json(summary.to_dict())
+    try:
+        public_key.verify(b64url_decode(signed["signature"]), payload)
+    except InvalidSignature as err:
+        raise ProtocolError("bad_signature", "the summary signature does not verify") from err
+    return summary

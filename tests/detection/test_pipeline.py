@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 
 import numpy as np
@@ -12,7 +13,10 @@ from PIL import Image
 from custom_components.connect_share.detection.detector import AsyncDetector
 from custom_components.connect_share.detection.event_store import EventStore
 from custom_components.connect_share.detection.events import EventTracker
+from custom_components.connect_share.detection.mask_filter import MaskedArea
 from custom_components.connect_share.detection.pipeline import CameraDetection
+from custom_components.connect_share.media.jpeg import process_frame
+from custom_components.connect_share.media.masks import parse_masks
 
 from .test_motion import jpeg, noisy, scene
 
@@ -57,6 +61,7 @@ async def test_person_walks_in_and_out(detector, frames, tmp_path):
         store,
         tracker=EventTracker("camera.front", quiet_s=5),
         mask=grey_mask,
+        mask_before_detect=False,  # detect on the full frame, mask only what is stored
         on_change=lambda c: seen.append((c.kind.value, c.event.best_label)),
     )
     t = T0
@@ -116,3 +121,43 @@ async def test_run_loop_survives_fetch_errors_and_closes_on_cancel(detector, fra
         await task
     assert cam.errors == 1
     assert ends[0] == "start" and ends[-1] == "end"
+
+
+async def test_masked_area_makes_no_event(detector, frames, tmp_path):
+    """A person only inside the neighbour's (masked) half: no event, no snapshot, no count."""
+    masks = parse_masks("[[[0.5,0.0],[1.0,0.0],[1.0,1.0],[0.5,1.0]]]")
+    store = EventStore(tmp_path)
+    cam = CameraDetection(
+        "camera.front",
+        detector,
+        store,
+        tracker=EventTracker("camera.front", quiet_s=5),
+        mask=functools.partial(process_frame, masks=masks),
+        masked_area=MaskedArea(masks),
+    )
+    t = T0
+    await cam.process(frames["empty"](), t)
+    for left in (360, 370, 380):  # x from 0.56 to 0.95 of 640: inside the mask
+        t += 1
+        assert await cam.process(frames["person"](left), t) == []
+    assert cam.detected_frames >= 3  # motion was seen; the masked frames had nobody
+    assert store.query(0, 2e10) == []
+    # The same person on the resident's own side is an event, its snapshot masked.
+    for left in (20, 30):
+        t += 1
+        await cam.process(frames["person"](left), t)
+    await cam.close(t + 1)
+    [event] = store.query(0, 2e10)
+    assert event.event.best_label == "person" and event.snapshot_masked
+    with Image.open(event.snapshot_path) as snap:
+        right = np.asarray(snap.convert("RGB"))[:, 340:]
+    assert right.max() < 20
+
+
+async def test_mask_refusing_a_frame_skips_it(detector, frames):
+    def refuse(data: bytes) -> bytes:
+        raise ValueError("frame too large for the mask")
+
+    cam = CameraDetection("cam", detector, mask=refuse)
+    assert await cam.process(frames["person"](100), T0) == []
+    assert cam.errors == 1 and cam.detected_frames == 0

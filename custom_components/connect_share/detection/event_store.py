@@ -156,12 +156,15 @@ class EventStore:
 
     # -- writing -----------------------------------------------------------------------
 
-    def save(self, event: DetectionEvent, mask: MaskFn | None = None) -> StoredEvent:
+    def save(
+        self, event: DetectionEvent, mask: MaskFn | None = None, *, masked: bool = False
+    ) -> StoredEvent:
         """Create or update an event; writes its best snapshot when it changed.
 
         ``mask`` (e.g. the media helper's frame masking) runs on the snapshot before it
         touches the disk. If masking fails the snapshot is not stored at all: an unmasked
-        picture of a neighbour's window must never be kept by accident.
+        picture of a neighbour's window must never be kept by accident. ``masked=True``
+        says the snapshot was masked before (the pipeline masks frames before detection).
         """
         if not _EVENT_ID.match(event.event_id):
             raise EventStoreError(f"bad event id {event.event_id!r}")
@@ -176,7 +179,7 @@ class EventStore:
             )
             directory.mkdir(parents=True, exist_ok=True)
             snapshot = previous.snapshot if previous else None
-            masked = previous.snapshot_masked if previous else False
+            snapshot_masked = previous.snapshot_masked if previous else False
             if event.best_snapshot is not None and (event.snapshot_changed or not snapshot):
                 picture: bytes | None = event.best_snapshot
                 if mask is not None:
@@ -190,14 +193,14 @@ class EventStore:
                 if picture is not None:
                     snapshot = f"{event.event_id}.jpg"
                     _write_atomic(directory / snapshot, picture)
-                    masked = mask is not None
+                    snapshot_masked = mask is not None or masked
                 event.snapshot_changed = False
             stored = StoredEvent(
                 event=event,
                 directory=directory,
                 snapshot=snapshot,
                 clip=previous.clip if previous else None,
-                snapshot_masked=masked,
+                snapshot_masked=snapshot_masked,
             )
             self._write_json(stored)
             self._events[key] = stored

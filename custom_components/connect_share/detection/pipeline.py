@@ -9,6 +9,7 @@ frame (go2rtc ``/api/frame.jpeg``, a camera entity's image) and runs it as a bac
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from typing import Any
 from .detector import AsyncDetector, InvalidImage
 from .event_store import EventStore, MaskFn
 from .events import Change, DetectionEvent, EventChange, EventTracker
+from .mask_filter import MaskedArea
 from .motion import MotionGate
 
 _LOGGER = logging.getLogger(__name__)
@@ -37,6 +39,11 @@ class CameraDetection:
     """Per-camera state. Not re-entrant: one frame at a time (``run`` guarantees it).
 
     - ``mask``: applied to snapshots before the store writes them (resident's choice);
+      with ``mask_before_detect`` (default) it is applied to every frame that passed the
+      motion gate before detection, so nobody in a masked area (a neighbour's yard) makes
+      an event, a snapshot or a count in the summaries the hub may see;
+    - ``masked_area``: the same polygons as geometry; detections mostly inside them are
+      dropped (a filled polygon can look like a "tv" to the model);
     - ``on_change``: called on the event loop for every start/update/end, after the store
       saved it; the integration updates entities and fires HA events from it;
     - ``run_blocking``: how to run the store's file I/O (``hass.async_add_executor_job``);
@@ -56,6 +63,8 @@ class CameraDetection:
         on_change: ChangeCallback | None = None,
         run_blocking: BlockingRunner | None = None,
         record_clip: ClipRecorder | None = None,
+        mask_before_detect: bool = True,
+        masked_area: MaskedArea | None = None,
     ) -> None:
         self.camera_id = camera_id
         self.detector = detector
@@ -66,6 +75,8 @@ class CameraDetection:
         self.on_change = on_change
         self._run_blocking = run_blocking or _default_runner
         self._record_clip = record_clip
+        self.mask_before_detect = mask_before_detect and mask is not None
+        self.masked_area = masked_area
         self._clip_tasks: set[asyncio.Task[None]] = set()
         self.frames = 0
         self.detected_frames = 0
@@ -78,12 +89,20 @@ class CameraDetection:
         try:
             result = await self.detector.run(self.motion.check, jpeg)
             if result.motion:
+                frame = jpeg
+                if self.mask_before_detect:
+                    assert self.mask is not None
+                    frame = await self.detector.run(self.mask, jpeg)
                 self.detected_frames += 1
-                found = await self.detector.detect(jpeg)
-                changes = self.tracker.observe(now, found, jpeg)
+                found = await self.detector.detect(frame)
+                if self.masked_area is not None:
+                    found = self.masked_area.keep(found)
+                changes = self.tracker.observe(now, found, frame)
             else:
                 changes = self.tracker.tick(now)
-        except InvalidImage as err:
+        except (InvalidImage, ValueError) as err:
+            # InvalidImage, or the mask refusing the frame (it is a ValueError too): the
+            # frame is skipped, never detected or stored unmasked.
             self.errors += 1
             _LOGGER.debug("%s: skipping a bad frame: %s", self.camera_id, err)
             changes = self.tracker.tick(now)
@@ -109,7 +128,12 @@ class CameraDetection:
         for change in changes:
             if self.store is not None:
                 try:
-                    await self._run_blocking(self.store.save, change.event, self.mask)
+                    if self.mask_before_detect:  # the snapshot is a masked frame already
+                        await self._run_blocking(
+                            functools.partial(self.store.save, change.event, masked=True)
+                        )
+                    else:
+                        await self._run_blocking(self.store.save, change.event, self.mask)
                 except OSError:
                     _LOGGER.exception("%s: could not store event", self.camera_id)
             if change.kind is Change.START and self._record_clip and self.store is not None:

@@ -53,11 +53,12 @@ from .errors import ApiError, bad_request, not_found
 from .models import AccessRequestRow, GrantRow, Incident, Installation
 from .state import HUB, get_hub
 from .summaries import setup_summary_routes
+from .validation import path_id
 
 _LOGGER = logging.getLogger(__name__)
 ENV_PREFIX = "CONNECT_SHARE_HUB_EVIDENCE_"
 MAX_MANIFEST_BYTES = 16 * 1024
-_EVIDENCE_ID = re.compile(r"^[0-9a-f]{32}$")
+_EVIDENCE_ID = HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 SUPERVISING_ROLES = frozenset({"supervisor", "admin"})
 PRUNE_EVERY_S = 3600.0
 DEFAULT_RETENTION_DAYS = 90.0
@@ -156,6 +157,8 @@ async def _authorise_upload(
     inst_id = manifest_data.get("installation_id") if isinstance(manifest_data, dict) else None
     if not isinstance(inst_id, str):
         raise bad_request("bad_manifest", "manifest.installation_id is missing")
+    if not HEX_ID.match(inst_id):  # hub ids are 32 hex: anything else cannot exist
+        raise ApiError(403, "unknown_installation", "no such installation")
     async with hub.db.read() as session:
         inst = await session.get(Installation, inst_id)
         if inst is None or inst.removed_at is not None:
@@ -362,7 +365,7 @@ async def _audit_access(request: web.Request, action: str, record: dict[str, Any
 
 @policy(*ALL_ROLES)
 async def list_incident_evidence(request: web.Request) -> web.Response:
-    incident_id = request.match_info["incident_id"]
+    incident_id = path_id(request, "incident_id", "incident")
     root = request.app[EVIDENCE].root
     records = await asyncio.get_running_loop().run_in_executor(None, _all_records, root)
     user = current_user(request)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -30,10 +31,12 @@ from .errors import ApiError, bad_request, not_found
 from .models import Incident, Installation
 from .search import cameras_in_radius
 from .state import get_hub
+from .validation import path_id, query_text
 
 MAX_SUMMARY_BODY = 2 * 1024 * 1024
 MAX_QUERY_SPAN_S = 31 * 86400
 SUMMARIES_DIR = ".summaries"
+HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 _LOCK = web.AppKey("connect_share_summary_lock", asyncio.Lock)
 
 
@@ -102,6 +105,8 @@ async def upload_summary(request: web.Request) -> web.Response:
     inst_id = data.get("installation_id") if isinstance(data, dict) else None
     if not isinstance(inst_id, str):
         raise bad_request("bad_summary", "summary.installation_id is missing")
+    if not HEX_ID.match(inst_id):  # hub ids are 32 hex: anything else cannot exist
+        raise ApiError(403, "unknown_installation", "no such installation")
     async with hub.db.read() as session:
         inst = await session.get(Installation, inst_id)
     if inst is None or inst.removed_at is not None:
@@ -143,7 +148,7 @@ async def incident_summaries(request: web.Request) -> web.Response:
     hub = get_hub(request)
     user = current_user(request)
     async with hub.db.read() as session:
-        inc = await session.get(Incident, request.match_info["incident_id"])
+        inc = await session.get(Incident, path_id(request, "incident_id", "incident"))
         if inc is None:
             raise not_found("incident")
         found = await cameras_in_radius(session, inc.lat, inc.lon, inc.radius_m)
@@ -151,7 +156,7 @@ async def incident_summaries(request: web.Request) -> web.Response:
     end = _number(request, "end", inc.window_end)
     if end <= start or end - start > MAX_QUERY_SPAN_S:
         raise bad_request("bad_window", "end must be after start, at most 31 days later")
-    label = request.query.get("label")
+    label = query_text(request, "label", max_len=40)
     start_ms, end_ms = int(start * 1000), int(end * 1000)
     root = request.app[EVIDENCE].root
     in_circle = {(f.camera.installation_id, f.camera.camera_id): f for f in found}

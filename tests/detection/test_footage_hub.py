@@ -298,3 +298,38 @@ async def test_retention_removes_expired_evidence(tmp_path, shared_dir):
         assert [e["action"] for e in await admin.audit(action="evidence.expired")] == [
             "evidence.expired"
         ]
+
+
+async def test_bad_input_is_a_clear_4xx(tmp_path):
+    async with running_hub(tmp_path) as hub, aiohttp.ClientSession() as http:
+        api = hub.client(await hub.create_user(role="officer"))
+        incident = await api.open_incident(*HOME, radius_m=300)
+
+        async def post_manifest(manifest: object) -> int:
+            form = aiohttp.FormData()
+            form.add_field("manifest", json.dumps(manifest), content_type="application/json")
+            form.add_field("file", b"abc", filename="a.jpg")
+            async with http.post(f"{hub.url}/api/v1/evidence", data=form) as resp:
+                assert resp.content_type == "application/json"
+                return resp.status
+
+        assert await post_manifest({"manifest": {"installation_id": "a\x00b"}}) == 403
+        assert await post_manifest({"manifest": {"installation_id": "f" * 32}}) == 403
+        assert await post_manifest({"manifest": "x", "signature": 1}) == 400
+        assert await post_manifest([1]) == 400
+        for path in (
+            "/api/v1/incidents/nope/evidence",
+            "/api/v1/incidents/nope/summaries",
+            "/api/v1/evidence/not-an-id",
+            "/api/v1/evidence/" + "0" * 32 + "/file",
+        ):
+            status, body = await api.call("GET", path)
+            assert status == 404, (path, body)
+        base = f"/api/v1/incidents/{incident['incident_id']}/summaries"
+        for query in ("?label=a%00b&start=1&end=2", "?start=x&end=2", "?start=-1&end=2", ""):
+            status, body = await api.call("GET", base + query)
+            assert status == 400, (query, body)
+        status, _ = await api.call(
+            "POST", "/api/v1/summaries", json={"summary": {"installation_id": "\x00"}}
+        )
+        assert status == 403

@@ -14,10 +14,16 @@ from custom_components.connect_share.media.masks import (
     MAX_POLYGONS,
     MaskError,
     apply_masks,
+    mask_blocks,
     masks_to_text,
     parse_masks,
     rasterize,
 )
+
+
+def coord_strategy() -> st.SearchStrategy[float]:
+    return st.floats(min_value=0, max_value=1, allow_nan=False)
+
 
 TRIANGLE = "[[[0.1,0.1],[0.4,0.1],[0.4,0.5]]]"
 
@@ -92,21 +98,41 @@ def test_limits() -> None:
 @pytest.mark.parametrize(("width", "height"), [(1280, 720), (1920, 1080), (640, 480), (7, 5)])
 def test_rasterize_scales_with_resolution(width: int, height: int) -> None:
     masks = parse_masks("[[[0,0],[0.5,0],[0.5,0.5],[0,0.5]]]")
-    mask, (y0, y1, x0, x1) = rasterize(masks, width, height)
+    mask = rasterize(masks, width, height)
     assert mask.shape == (height, width)
     # The whole top-left quarter is covered (the outline may add one row/column, not less).
     assert mask[: height // 2, : width // 2].all()
     assert not mask[height // 2 + 2 :, :].any()
     assert not mask[:, width // 2 + 2 :].any()
-    assert (y0, x0) == (0, 0)
-    assert y1 >= height // 2 and x1 >= width // 2
 
 
 def test_rasterize_is_cached_and_read_only() -> None:
     masks = parse_masks(TRIANGLE)
     first = rasterize(masks, 320, 240)
     assert rasterize(masks, 320, 240) is first
-    assert not first[0].flags.writeable
+    assert not first.flags.writeable
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(coord_strategy(), coord_strategy()), min_size=3, max_size=7),
+        min_size=1,
+        max_size=3,
+    ),
+    st.integers(1, 90),
+    st.integers(1, 60),
+)
+def test_blocks_tile_the_mask_exactly(polys: list, width: int, height: int) -> None:
+    try:
+        masks = parse_masks(json.dumps(polys))
+    except MaskError:
+        return
+    covered = np.zeros((height, width), dtype=np.int32)
+    for y0, y1, x0, x1 in mask_blocks(masks, width, height):
+        covered[y0:y1, x0:x1] += 1
+    assert covered.max() <= 1  # no overlaps
+    assert (covered.astype(bool) == rasterize(masks, width, height)).all()
 
 
 def test_apply_masks_fills_only_the_mask() -> None:
@@ -115,7 +141,7 @@ def test_apply_masks_fills_only_the_mask() -> None:
     before = rgb.copy()
     masks = parse_masks("[[[0.25,0.25],[0.75,0.25],[0.75,0.75],[0.25,0.75]]]")
     apply_masks(rgb, masks, (255, 0, 0))
-    mask, _ = rasterize(masks, 160, 90)
+    mask = rasterize(masks, 160, 90)
     assert (rgb[mask] == (255, 0, 0)).all()
     assert (rgb[~mask] == before[~mask]).all()
 
@@ -143,5 +169,5 @@ def test_parser_never_raises_anything_but_mask_error(
     except MaskError:
         return
     # Whatever is accepted rasterises at any size.
-    mask, _ = rasterize(masks, 64, 36)
+    mask = rasterize(masks, 64, 36)
     assert mask.shape == (36, 64)

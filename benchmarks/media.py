@@ -221,6 +221,9 @@ async def serve_hub(directory: str, codes: int) -> None:
             "codes": [await hub.new_enrollment_code() for _ in range(codes)],
         }
         print(json.dumps(info), flush=True)
+        # Nobody reads our stdout after this line: send any later output to stderr, or a
+        # full pipe would freeze the hub's event loop.
+        os.dup2(2, 1)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes stdin
 
@@ -322,7 +325,8 @@ async def relay_figures(quick: bool, hub: HubProcess) -> None:
     frame = photo("kite_and_cold.jpg", 1280, 720)
     hub.ready()
     try:
-        async with aiohttp.ClientSession() as http:
+        # No connection cap: every session holds a WebSocket and a viewer stream.
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             rig = RelayRig(hub, http)
             try:
                 # Latency: one session, frames spaced so nothing queues.

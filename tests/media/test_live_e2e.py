@@ -179,3 +179,49 @@ async def test_hub_side_revoke_stops_the_pump(tmp_path: Path, go2rtc: Go2rtcClie
         assert len(sent) == count == stats.frames_sent
         assert stats.reason == "hub_revoked"
         assert (await api.session(session["session_id"]))["end_reason"] == "revoked"
+
+
+async def test_officer_disconnecting_mid_frame_stalls_nothing(
+    tmp_path: Path, go2rtc: Go2rtcClient
+) -> None:
+    async with running_hub(tmp_path) as hub:
+        sim = await hub.simulated_installation(
+            cameras=[camera("cam-1", 33.7491, -84.3881, masked=True, scopes=["live"])]
+        )
+        officer = await hub.create_user(role="analyst")
+        api = hub.client(officer)
+        open_msg, opening = await _approved_session(hub, sim, api)
+        pump = FramePump(
+            session_id=open_msg.session_id,
+            source=Go2rtcSource(go2rtc, "front"),
+            masks=LEFT_THIRD,
+            fps=10,
+            allowed=lambda: True,
+            send=sim.ws.send_bytes,  # type: ignore[union-attr]
+        )
+        await sim.accept_session(open_msg)
+        session = await opening
+        pump.start()
+        stream_url = hub.url + session["stream_path"]
+
+        # The officer's browser reads part of a frame and goes away.
+        resp = await hub.http.get(stream_url, headers=api.headers)
+        assert resp.status == 200
+        head = await resp.content.readexactly(200)
+        assert b"Content-Type: image/jpeg" in head
+        resp.close()
+
+        # The installation keeps streaming, the hub keeps the session, the officer can
+        # come back and gets whole frames again.
+        before = pump.stats.frames_sent
+        await wait_until(lambda: pump.stats.frames_sent >= before + 3)
+        assert not pump.stopped
+        assert (await api.session(session["session_id"]))["state"] == "live"
+        frames = await api.read_mjpeg(session["session_id"], count=2)
+        assert len(frames) == 2
+        assert decode(frames[0]).shape == (H, W, 3)
+        pump.stop("officer_left")
+        await pump.wait_closed()
+        await sim.send(pump.stats.close_message())
+        await sim.roundtrip()
+        assert (await api.session(session["session_id"]))["state"] == "ended"

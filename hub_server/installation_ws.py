@@ -76,16 +76,20 @@ async def installation_ws(request: web.Request) -> web.WebSocketResponse:
             await ws.close(code=WSCloseCode.POLICY_VIOLATION)
         return ws
     conn = InstallationConnection(installation_id, ws)
+    keys = await hub.signing_keys()
+    # auth_ok is the answer to auth: sent before the socket is registered, so nothing
+    # (a ping, a request) can overtake it.
+    await conn.send(AuthOk(installation_id=installation_id, hub_time=time.time(), jwks=keys.jwks()))
     replaced = hub.connections.register(conn)
-    if replaced is not None:  # the newest socket wins; the old one is stale
-        with contextlib.suppress(Exception):
-            await replaced.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"replaced")
     try:
+        if replaced is not None:  # the newest socket wins; the old one and its sessions end
+            with contextlib.suppress(Exception):
+                await replaced.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"replaced")
+            for live in hub.relay.for_installation(installation_id):
+                await sessions.end_session(
+                    hub, live, "installation_reconnected", notify_installation=False
+                )
         await set_online(hub, installation_id, True)
-        keys = await hub.signing_keys()
-        await conn.send(
-            AuthOk(installation_id=installation_id, hub_time=time.time(), jwks=keys.jwks())
-        )
         await send_pending_requests(hub, conn)
         await serve_messages(hub, conn)
     finally:
@@ -198,11 +202,13 @@ async def serve_messages(hub: Hub, conn: InstallationConnection) -> None:
         except Exception:  # keep the socket: one bad message must not cut the installation off
             _LOGGER.exception("handling %s from %s failed", msg.TYPE, conn.installation_id)
             reply = error("internal_error", f"could not handle {msg.TYPE}")
-        if reply is not None:
-            await conn.send(reply)
+        for out in reply if isinstance(reply, list) else [reply] if reply else []:
+            await conn.send(out)
 
 
-async def dispatch(hub: Hub, conn: InstallationConnection, msg: Message) -> Message | None:
+async def dispatch(
+    hub: Hub, conn: InstallationConnection, msg: Message
+) -> Message | list[Message] | None:
     inst = conn.installation_id
     match msg:
         case Ping():

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from hub_server import audit
+from hub_server.cli import main
 from tests.hub_harness import running_hub
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,54 +62,62 @@ async def test_chain_links_every_entry(tmp_path: Path) -> None:
         assert verdict["head_hash"] == entries[-1]["hash"]
 
 
-def run_cli(*args: str, db: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_cli(*args: str, db: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "hub_server.cli", "--database-url", f"sqlite:///{db}", *args],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=ROOT,
-        env={**os.environ, **(env or {})},
+        env=os.environ,
     )
 
 
-def test_cli_commands(tmp_path: Path) -> None:
+def cli(capsys: pytest.CaptureFixture[str], *args: str, db: Path) -> tuple[int, str, str]:
+    """Run ``connect-share-hub`` in this process (each call is its own asyncio.run)."""
+    code = main(["--database-url", f"sqlite:///{db}", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_entry_point_runs(tmp_path: Path) -> None:
+    done = run_cli("migrate", db=tmp_path / "cli.sqlite3")
+    assert done.returncode == 0 and "up to date" in done.stdout
+
+
+def test_cli_commands(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = tmp_path / "cli.sqlite3"
-    assert run_cli("migrate", db=db).returncode == 0
-    made = run_cli(
-        "create-user",
-        "dana",
-        "--role",
-        "supervisor",
-        "--badge",
-        "4471",
-        "--password-env",
-        "PW",
-        "--api-token",
+    assert cli(capsys, "migrate", db=db)[0] == 0
+    monkeypatch.setenv("PW", "a long test password")
+    code, out, err = cli(
+        capsys,
+        "create-user", "dana", "--role", "supervisor", "--badge", "4471",
+        "--password-env", "PW", "--api-token",
         db=db,
-        env={"PW": "a long test password"},
-    )
-    assert made.returncode == 0, made.stderr
-    user = json.loads(made.stdout)
+    )  # fmt: skip
+    assert code == 0, err
+    user = json.loads(out)
     assert user["role"] == "supervisor" and user["api_token"].startswith("csh_")
-    assert "a long test password" not in made.stdout + made.stderr
-    weak = run_cli(
-        "create-user", "x1", "--role", "officer", "--password-env", "PW", db=db, env={"PW": "short"}
+    assert "a long test password" not in out + err
+    monkeypatch.setenv("PW", "short")
+    code, _, err = cli(
+        capsys, "create-user", "x1", "--role", "officer", "--password-env", "PW", db=db
     )
-    assert weak.returncode == 2 and "12 characters" in weak.stderr
-    code = json.loads(run_cli("enrollment-code", "--ttl-hours", "2", db=db).stdout)
-    assert len(code["code"]) == 23
-    first = json.loads(run_cli("rotate-key", db=db).stdout)["kid"]
-    second = json.loads(run_cli("rotate-key", db=db).stdout)["kid"]
+    assert code == 2 and "12 characters" in err
+    code, out, _ = cli(capsys, "enrollment-code", "--ttl-hours", "2", db=db)
+    assert code == 0 and len(json.loads(out)["code"]) == 23
+    first = json.loads(cli(capsys, "rotate-key", db=db)[1])["kid"]
+    second = json.loads(cli(capsys, "rotate-key", db=db)[1])["kid"]
     assert first != second
-    verified = run_cli("verify-audit", db=db)
-    assert verified.returncode == 0 and json.loads(verified.stdout)["ok"] is True
+    code, out, _ = cli(capsys, "verify-audit", db=db)
+    assert code == 0 and json.loads(out)["ok"] is True
 
     import sqlite3
 
     with sqlite3.connect(db) as conn:
         conn.execute("DROP TRIGGER audit_no_delete")
         conn.execute("DELETE FROM audit_entries WHERE seq = 2")
-    broken = run_cli("verify-audit", db=db)
-    assert broken.returncode == 1
-    assert json.loads(broken.stdout)["first_bad_seq"] == 2
+    code, out, _ = cli(capsys, "verify-audit", db=db)
+    assert code == 1 and json.loads(out)["first_bad_seq"] == 2

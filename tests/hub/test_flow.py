@@ -11,7 +11,7 @@ import asyncio
 from pathlib import Path
 
 from connect_share_protocol import TokenError, TokenRejection
-from connect_share_protocol.messages import AuditEntries, AuditFetch
+from connect_share_protocol.messages import AuditEntries, AuditFetch, Decision
 from tests.hub_harness import HubApiError, camera, running_hub, tiny_jpeg
 
 HOME = (33.7490, -84.3880)  # Atlanta
@@ -298,3 +298,49 @@ async def test_live_view_needs_a_live_role(tmp_path: Path) -> None:
             "POST", "/api/v1/sessions", {"grant_id": grant["grant_id"], "camera_id": "cam"}
         )
         assert (status, body["error"]) == (403, "not_your_grant")
+
+
+async def test_one_token_per_approved_camera(tmp_path: Path, database_url: str) -> None:
+    async with running_hub(tmp_path, database_url=database_url) as hub:
+        sim = await hub.simulated_installation(
+            [camera("front", *NEAR), camera("back", *NEAR), camera("side", *NEAR)]
+        )
+        analyst = hub.client(await hub.create_user(role="analyst"))
+        inc = await analyst.open_incident(*HOME)
+        inst = sim.installation_id
+        await analyst.request_snapshot(
+            inc["incident_id"], [(inst, "front"), (inst, "back"), (inst, "side")]
+        )
+        await sim.approve(await sim.next_message("access_request"), camera_ids=["front", "back"])
+        tokens = [(await sim.next_message("grant")).token for _ in range(2)]
+        claims = [sim.verify(t).claims for t in tokens]
+        assert sorted(c.cameras for c in claims) == [("back",), ("front",)]
+        assert claims[0].token_id != claims[1].token_id
+        assert all(c.scopes == ("snapshot",) for c in claims)
+        assert await analyst.outcomes(inc["incident_id"]) == {
+            "front": "approved",
+            "back": "approved",
+            "side": "no_footage",
+        }
+        front = await analyst.wait_for_grant(inc["incident_id"], "front")
+        await analyst.revoke_grant(front["grant_id"])
+        assert (await sim.next_message("revoke")).token_ids == [front["grant_id"]]
+        back = await analyst.wait_for_grant(inc["incident_id"], "back")
+        assert back["state"] == "active"
+        # Answering twice is refused and changes nothing.
+        await sim.send(Decision(request_id=front["request_id"], approved_camera_ids=["side"]))
+        assert (await sim.next_message("error")).code == "already_answered"
+        assert (await analyst.outcomes(inc["incident_id"]))["side"] == "no_footage"
+
+
+async def test_silent_installations_are_dropped(tmp_path: Path) -> None:
+    async with running_hub(tmp_path, heartbeat_s=0.2, stale_after_s=1.0) as hub:
+        answering = await hub.simulated_installation([camera("a", *NEAR)], name="answers")
+        silent = await hub.simulated_installation([camera("b", *NEAR)], name="silent")
+        silent._reader.cancel()  # stops reading: never answers the hub's pings
+        async with asyncio.timeout(15):
+            while hub.state.connections.get(silent.installation_id) is not None:
+                await asyncio.sleep(0.1)
+        await answering.roundtrip()
+        assert hub.state.connections.get(answering.installation_id) is not None
+        assert any(m.TYPE == "ping" for m in answering.messages)

@@ -50,7 +50,15 @@ from connect_share_protocol.messages import (
 from . import audit, grants, sessions
 from .auth import policy
 from .connections import InstallationConnection
-from .models import AccessRequestRow, AuditEntry, Camera, Incident, Installation, User
+from .models import (
+    AccessRequestRow,
+    AuditEntry,
+    Camera,
+    GrantRow,
+    Incident,
+    Installation,
+    User,
+)
 from .state import HUB, Hub
 from .validation import is_clean_text
 
@@ -90,6 +98,7 @@ async def installation_ws(request: web.Request) -> web.WebSocketResponse:
                     hub, live, "installation_reconnected", notify_installation=False
                 )
         await set_online(hub, installation_id, True)
+        await send_pending_revocations(hub, conn)
         await send_pending_requests(hub, conn)
         await serve_messages(hub, conn)
     finally:
@@ -328,6 +337,27 @@ async def audit_entries(hub: Hub, installation_id: str, msg: AuditFetch) -> Audi
         ).all()
     entries = [audit.entry_to_json(e) for e in rows[:limit]]
     return AuditEntries(entries=entries, more=len(rows) > limit)
+
+
+async def send_pending_revocations(hub: Hub, conn: InstallationConnection) -> None:
+    """Hub-side revocations of tokens that have not expired yet, in case the installation
+    was offline when they happened (revoking twice is harmless)."""
+    async with hub.db.read() as session:
+        token_ids = (
+            await session.scalars(
+                select(GrantRow.id)
+                .where(
+                    GrantRow.installation_id == conn.installation_id,
+                    GrantRow.revoked_at.is_not(None),
+                    GrantRow.expires_at > time.time(),
+                    GrantRow.revoked_by.not_like("installation:%"),
+                )
+                .order_by(GrantRow.revoked_at)
+                .limit(1000)
+            )
+        ).all()
+    if token_ids:
+        await conn.send(Revoke(reason="revoked_at_hub", token_ids=list(token_ids)))
 
 
 async def send_pending_requests(hub: Hub, conn: InstallationConnection) -> None:

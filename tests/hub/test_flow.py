@@ -344,3 +344,18 @@ async def test_silent_installations_are_dropped(tmp_path: Path) -> None:
         await answering.roundtrip()
         assert hub.state.connections.get(answering.installation_id) is not None
         assert any(m.TYPE == "ping" for m in answering.messages)
+
+
+async def test_revocation_while_offline_arrives_on_reconnect(tmp_path: Path) -> None:
+    async with running_hub(tmp_path) as hub:
+        sim = await hub.simulated_installation([camera("cam", *NEAR)], auto_approve=True)
+        analyst = hub.client(await hub.create_user(role="analyst"))
+        inc = await analyst.open_incident(*HOME)
+        await analyst.request_live(inc["incident_id"], [(sim.installation_id, "cam")])
+        grant = await analyst.wait_for_grant(inc["incident_id"], "cam")
+        await sim.close()
+        await analyst.revoke_grant(grant["grant_id"], "wrong address")
+        sim.ws = None
+        await sim.connect(sync=False)
+        revoke = await sim.next_message("revoke")
+        assert revoke.token_ids == [grant["grant_id"]]

@@ -350,10 +350,14 @@ async def relay_figures(quick: bool, hub: HubProcess) -> None:
                     await rig.add_sessions(target - len(rig.sessions))
                     sent, received, lat, load_cpu, hub_cpu = await rig.run(frame, 5.0, seconds)
                     cpu = (load_cpu, hub_cpu)
+                    _phase(
+                        f"{target} sessions: {received}/{sent} frames, p95 "
+                        f"{percentile(lat, 95) * 1000:.1f} ms, cpu load {load_cpu:.2f} "
+                        f"hub {hub_cpu:.2f}"
+                    )
                     if received < sent:
                         break
                     best = target
-                    _phase(f"{target} sessions: {received}/{sent} frames")
                 report("relay_sessions_720p_5fps", best)
                 report("relay_load_cpu", cpu[0])
                 report("relay_hub_cpu", cpu[1])

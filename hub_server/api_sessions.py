@@ -13,6 +13,8 @@ from .validation import Fields, path_id, read_json
 
 routes = web.RouteTableDef()
 BOUNDARY = "connectshareframe"
+# A few tabs of the same session are fine; more is a leak or abuse.
+MAX_VIEWERS_PER_SESSION = 4
 
 
 def session_json(row: LiveSessionRow, state: str) -> dict[str, object]:
@@ -89,6 +91,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
     live = hub.relay.get(row.id)
     if live is None or not live.active:
         raise ApiError(410, "session_ended", f"the session ended: {row.end_reason or 'ended'}")
+    if len(live.viewers) >= MAX_VIEWERS_PER_SESSION:
+        raise ApiError(429, "too_many_viewers", "close another stream of this session first")
     response = web.StreamResponse(
         headers={
             "Content-Type": f"multipart/x-mixed-replace; boundary={BOUNDARY}",

@@ -323,7 +323,7 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": _op(
             "MJPEG stream of the relayed frames",
             roles=LIVE,
-            errors=(404, 410),
+            errors=(404, 410, 429),
             content_type="multipart/x-mixed-replace",
             params=[_path("session_id")],
         )

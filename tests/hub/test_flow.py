@@ -8,6 +8,7 @@ session opened, frames relayed over MJPEG -> revocation stops the relay -> audit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 from connect_share_protocol import TokenError, TokenRejection
@@ -359,3 +360,27 @@ async def test_revocation_while_offline_arrives_on_reconnect(tmp_path: Path) -> 
         await sim.connect(sync=False)
         revoke = await sim.next_message("revoke")
         assert revoke.token_ids == [grant["grant_id"]]
+
+
+async def test_viewers_per_session_are_capped(tmp_path: Path) -> None:
+    from hub_server.api_sessions import MAX_VIEWERS_PER_SESSION
+
+    async with running_hub(tmp_path) as hub:
+        sim = await hub.simulated_installation([camera("cam", *NEAR)], auto_approve=True)
+        analyst = hub.client(await hub.create_user(role="analyst"))
+        inc = await analyst.open_incident(*HOME)
+        await analyst.request_live(inc["incident_id"], [(sim.installation_id, "cam")])
+        grant = await analyst.wait_for_grant(inc["incident_id"], "cam")
+        opened = await analyst.open_session(grant["grant_id"], "cam")
+        session_id = opened["session_id"]
+        async with contextlib.AsyncExitStack() as stack:
+            readers = [
+                await stack.enter_async_context(analyst.mjpeg(session_id))
+                for _ in range(MAX_VIEWERS_PER_SESSION)
+            ]
+            status, body = await analyst.call("GET", f"/api/v1/sessions/{session_id}/stream")
+            assert (status, body["error"]) == (429, "too_many_viewers")
+            await sim.send_frame(session_id, tiny_jpeg(5))
+            for reader in readers:  # every viewer gets the frame
+                assert await asyncio.wait_for(reader.next_frame(), 10) == tiny_jpeg(5)
+            await analyst.close_session(session_id)

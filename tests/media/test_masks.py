@@ -171,3 +171,9 @@ def test_parser_never_raises_anything_but_mask_error(
     # Whatever is accepted rasterises at any size.
     mask = rasterize(masks, 64, 36)
     assert mask.shape == (36, 64)
+
+
+def test_apply_accepts_lists() -> None:
+    rgb = np.full((10, 10, 3), 200, dtype=np.uint8)
+    apply_masks(rgb, [[[0, 0], [1, 0], [1, 1], [0, 1]]])  # type: ignore[arg-type]
+    assert rgb.max() == 0

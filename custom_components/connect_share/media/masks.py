@@ -200,6 +200,15 @@ def mask_blocks(masks: Masks, width: int, height: int) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
+def _frozen(masks: Any) -> Masks:
+    """Masks as nested tuples (the raster cache's key), whatever list form came in."""
+    try:
+        hash(masks)
+        return masks
+    except TypeError:
+        return tuple(tuple((float(x), float(y)) for x, y in poly) for poly in masks)
+
+
 def apply_masks(rgb: np.ndarray, masks: Masks, fill: Fill = DEFAULT_FILL) -> np.ndarray:
     """Fill every masked pixel of ``rgb`` (H x W x 3 uint8, modified in place) and return it."""
     if not masks:
@@ -207,6 +216,7 @@ def apply_masks(rgb: np.ndarray, masks: Masks, fill: Fill = DEFAULT_FILL) -> np.
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an H x W x 3 array, got shape {rgb.shape}")
     height, width = rgb.shape[:2]
+    masks = _frozen(masks)
     value: int | np.ndarray = fill[0] if fill[0] == fill[1] == fill[2] else np.array(fill, np.uint8)
     for y0, y1, x0, x1 in mask_blocks(masks, width, height):
         rgb[y0:y1, x0:x1] = value

@@ -384,3 +384,26 @@ async def test_viewers_per_session_are_capped(tmp_path: Path) -> None:
             for reader in readers:  # every viewer gets the frame
                 assert await asyncio.wait_for(reader.next_frame(), 10) == tiny_jpeg(5)
             await analyst.close_session(session_id)
+
+
+async def test_a_slow_viewer_loses_frames_not_memory(tmp_path: Path) -> None:
+    async with running_hub(tmp_path) as hub:
+        sim = await hub.simulated_installation([camera("cam", *NEAR)], auto_approve=True)
+        analyst = hub.client(await hub.create_user(role="analyst"))
+        inc = await analyst.open_incident(*HOME)
+        await analyst.request_live(inc["incident_id"], [(sim.installation_id, "cam")])
+        grant = await analyst.wait_for_grant(inc["incident_id"], "cam")
+        opened = await analyst.open_session(grant["grant_id"], "cam")
+        session_id = opened["session_id"]
+        big = tiny_jpeg(1) + b"\x00" * 256 * 1024  # 256 KiB "frames"
+        async with analyst.mjpeg(session_id) as reader:
+            # The viewer reads nothing while 200 frames (50 MiB) arrive.
+            for seq in range(200):
+                await sim.send_frame(session_id, big, seq=seq)
+            await sim.roundtrip()  # the installation's socket never stalled
+            live = hub.state.relay.get(session_id)
+            assert live is not None and live.frames == 200
+            (viewer,) = live.viewers
+            assert viewer.queue.qsize() <= hub.settings.viewer_queue_frames
+            assert viewer.dropped > 100
+            assert await asyncio.wait_for(reader.next_frame(), 10) == big  # still streaming

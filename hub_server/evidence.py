@@ -180,7 +180,9 @@ async def _authorise_upload(
         raise ApiError(403, "not_a_footage_request", "the request did not ask for footage")
     if manifest.camera_id not in (req.approved_camera_ids or []):
         raise ApiError(403, "camera_not_approved", "the resident did not approve this camera")
-    if grant_rows and all(g.revoked_at is not None for g in grant_rows):
+    # One token per approved camera: this camera's grants decide (revoked alone or all).
+    camera_grants = [g for g in grant_rows if manifest.camera_id in (g.camera_ids or [])]
+    if camera_grants and all(g.revoked_at is not None for g in camera_grants):
         raise ApiError(403, "request_revoked", "the footage grant was revoked")
     if incident.closed_at is not None:
         raise ApiError(409, "incident_closed", "the incident is closed")

@@ -269,6 +269,12 @@ async def test_tampered_or_unauthorised_uploads_are_refused(tmp_path, shared_dir
             )
         ]
         assert len(rejected) == 2
+        # A revoked footage grant ends the right to upload for that camera.
+        admin = hub.client(await hub.create_user(role="admin"))
+        grant = await api.wait_for_grant(incident["incident_id"], "cam-front", scope="clip")
+        await admin.revoke_grant(grant["grant_id"])
+        err = await refused(sim.key, manifest, content)
+        assert (err.status, err.code) == (403, "request_revoked")
 
 
 async def test_retention_removes_expired_evidence(tmp_path, shared_dir):

@@ -53,8 +53,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry)
 
 async def _async_options_updated(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> None:
     # The set of cameras decides which devices and entities exist: reload; the manager's
-    # rules and the hub's camera list are rebuilt on setup.
-    await hass.config_entries.async_reload(entry.entry_id)
+    # rules and the hub's camera list are rebuilt on setup. Data-only updates (newly pinned
+    # keys) are applied by the manager itself and need no reload.
+    if dict(entry.options) != entry.runtime_data.options_seen:
+        await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> bool:

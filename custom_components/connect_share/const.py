@@ -52,6 +52,7 @@ ISSUE_UNREACHABLE: Final = "hub_unreachable"
 ISSUE_REMOVED: Final = "installation_removed"
 ISSUE_AUDIT: Final = "audit_mismatch"
 ISSUE_AUDIT_LOCAL: Final = "audit_log_damaged"
+ISSUE_KEYS: Final = "hub_keys_changed"
 # Consecutive failed connection attempts before the resident is told (a blip is not news).
 UNREACHABLE_AFTER: Final = 3
 # A request the resident never answers is "no footage" after this long.

@@ -69,9 +69,8 @@ class EnrollmentRefused(HubError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.code = (
-            reason if reason in ("invalid_code", "code_used", "code_expired") else "invalid_code"
-        )
+        known = ("invalid_code", "code_used", "code_expired", "key_in_use")
+        self.code = reason if reason in known else "invalid_code"
 
 
 class AuthFailed(HubError):
@@ -187,6 +186,9 @@ async def enroll(
     if status == 403:
         reason = data.get("error") if isinstance(data, dict) else None
         raise EnrollmentRefused(str(reason))
+    if status == 409:
+        # A fresh key is made for every attempt, so this is a retry race, not a stolen key.
+        raise EnrollmentRefused("key_in_use")
     if status not in (200, 201) or not isinstance(data, dict):
         raise NotAHub(f"enroll answered HTTP {status}")
     try:

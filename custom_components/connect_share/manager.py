@@ -31,6 +31,7 @@ from .const import (
     ACTION_APPROVE,
     ACTION_DECLINE,
     CLIENT_VERSION,
+    CONF_FINGERPRINTS,
     CONF_INSTALLATION_ID,
     CONF_ISSUER,
     CONF_JWKS,
@@ -42,6 +43,7 @@ from .const import (
     EVENT_REQUEST,
     ISSUE_AUDIT,
     ISSUE_AUDIT_LOCAL,
+    ISSUE_KEYS,
     ISSUE_REMOVED,
     ISSUE_UNREACHABLE,
     OPT_CAMERAS,
@@ -148,6 +150,7 @@ class ConnectShareManager:
         self.installation_id: str = data[CONF_INSTALLATION_ID]
         self.issuer: str = data[CONF_ISSUER]
         self.keyset = KeySet.from_jwks(data[CONF_JWKS])
+        self.offered_jwks: dict[str, Any] | None = None
         self._key = load_private_key(data[CONF_PRIVATE_KEY])
         self.state = RuleState()
         self.cameras: dict[str, CameraSettings] = {}
@@ -217,6 +220,7 @@ class ConnectShareManager:
         await self.connection.stop()
 
     def load_options(self) -> None:
+        self.options_seen = dict(self.entry.options)
         cams = self.entry.options.get(OPT_CAMERAS, {})
         self.cameras = {cid: settings_from_options(cid, opts) for cid, opts in cams.items()}
         self.camera_names = {cid: str(opts.get("name") or cid) for cid, opts in cams.items()}
@@ -348,19 +352,59 @@ class ConnectShareManager:
         self._updated()
 
     def _check_key_rotation(self, jwks: dict[str, Any]) -> None:
-        """Keys added by the hub after enrollment are NOT trusted silently: pinned is pinned."""
+        """Keys the hub added after enrollment are NOT trusted silently: pinned is pinned.
+
+        The resident sees the new fingerprints in a repair and pins them explicitly; until
+        then tokens signed with them are refused (``unknown_key``).
+        """
+        issue_id = f"{ISSUE_KEYS}_{self.entry.entry_id}"
         try:
             offered = KeySet.from_jwks(jwks)
         except Exception:
             _LOGGER.warning("Hub sent an invalid key set at auth; keeping the pinned one")
             return
-        new = set(offered.kids) - set(self.keyset.kids)
-        if new:
-            _LOGGER.warning(
-                "Hub offers signing keys that were not pinned at enrollment (%s); tokens "
-                "signed with them are refused until you re-enroll (reauthenticate)",
-                sorted(new),
-            )
+        new = sorted(set(offered.kids) - set(self.keyset.kids))
+        if not new:
+            self.offered_jwks = None
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        _LOGGER.warning("Hub offers signing keys that were not pinned: %s", new)
+        self.offered_jwks = offered.to_jwks()
+        fingerprints = offered.fingerprints()
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=True,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_KEYS,
+            translation_placeholders={
+                "new": ", ".join(fingerprints[k] for k in new),
+                "pinned": ", ".join(sorted(self.keyset.fingerprints().values())),
+            },
+            data={"entry_id": self.entry.entry_id},
+        )
+
+    async def async_pin_offered_keys(self) -> bool:
+        """The resident confirmed the new fingerprints: pin the hub's current key set."""
+        if self.offered_jwks is None:
+            return False
+        keyset = KeySet.from_jwks(self.offered_jwks)
+        await self._audit(
+            "keys_pinned", {"kids": keyset.kids, "fingerprints": keyset.fingerprints()}
+        )
+        self.hass.config_entries.async_update_entry(
+            self.entry,
+            data={
+                **self.entry.data,
+                CONF_JWKS: self.offered_jwks,
+                CONF_FINGERPRINTS: sorted(keyset.fingerprints().values()),
+            },
+        )
+        self.keyset = keyset
+        self.offered_jwks = None
+        ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_KEYS}_{self.entry.entry_id}")
+        return True
 
     @callback
     def _on_disconnected(self, reason: str) -> None:
@@ -890,19 +934,11 @@ class ConnectShareManager:
             await self.connection.send(AuditFetch(since_seq=0))
             return
         self._audit_rechecked = False
-        self.audit_check = {
-            "status": "ok" if result.ok else "mismatch",
-            "checked": dt_util.utcnow().isoformat(),
-            "hub_entries": len(self._hub_audit),
-            "local_entries": len(self.audit.entries),
-            "summary": result.summary(),
-        }
         issue_id = f"{ISSUE_AUDIT}_{self.entry.entry_id}"
         if result.ok:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
         else:
             _LOGGER.warning("Audit logs disagree with the hub: %s", result.summary())
-            await self._audit("audit_mismatch", {"summary": result.summary()})
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,
@@ -912,6 +948,15 @@ class ConnectShareManager:
                 translation_key=ISSUE_AUDIT,
                 translation_placeholders={"summary": result.summary()},
             )
+            await self._audit("audit_mismatch", {"summary": result.summary()})
+        # Published last: whoever waits for the result also sees the issue and the log entry.
+        self.audit_check = {
+            "status": "ok" if result.ok else "mismatch",
+            "checked": dt_util.utcnow().isoformat(),
+            "hub_entries": len(self._hub_audit),
+            "local_entries": len(self.audit.entries),
+            "summary": result.summary(),
+        }
         self._updated()
 
     async def async_request_audit_check(self) -> bool:

@@ -49,6 +49,7 @@ class FakeHub:
         self.issuer = "https://hub.test"
         self.key = generate_private_key()
         self.kid = key_id(self.key.public_key())
+        self.extra_keys: list[Any] = []
         self.codes: dict[str, bool] = {}
         self.installations: dict[str, Any] = {}
         self.received: list[Message] = []
@@ -65,7 +66,14 @@ class FakeHub:
 
     @property
     def keyset(self) -> KeySet:
-        return KeySet([HubKey(self.kid, self.key.public_key())])
+        extra = [HubKey(key_id(k.public_key()), k.public_key()) for k in self.extra_keys]
+        return KeySet([HubKey(self.kid, self.key.public_key()), *extra])
+
+    def rotate(self) -> None:
+        """Sign with a new key from now on; the old one stays in the JWKS."""
+        self.extra_keys.append(self.key)
+        self.key = generate_private_key()
+        self.kid = key_id(self.key.public_key())
 
     async def start(self) -> str:
         app = web.Application()

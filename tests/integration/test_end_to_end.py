@@ -88,6 +88,7 @@ async def test_request_approve_session_pause_revoke_audit(
     await until(lambda: hass.states.get(pending).state == "1", "pending request")
     assert hass.states.get(events).attributes["event_type"] == "received"
     assert hass.states.get(events).attributes["request_id"] == request.request_id
+    await hass.async_block_till_done()
     assert bus_requests[0].data["request_id"] == request.request_id
     notes = persistent_notification._async_get_or_create_notifications(hass)
     assert f"connect_share_request_{request.request_id}" in notes

@@ -12,7 +12,8 @@ benchmarks and tests use it bare. Only relative imports inside ``connect_share``
   ``onvif_camera``: ``OnvifCamera``, ``OnvifSource``.
 - ``pump``: ``FramePump`` (one live session); ``sessions``: ``LiveSessions`` (all of them,
   with the stop calls for every revocation path); ``snapshot``: ``take_snapshot``,
-  ``webrtc_answer``.
+  ``webrtc_answer``; ``discovery``: ``check_go2rtc``, ``read_onvif``, ``flow_error`` (one call
+  per config-flow step).
 
 Submodules are imported explicitly (``from .media.pump import FramePump``) so that using
 masks does not load aiohttp or zeep.

@@ -38,6 +38,14 @@ sends media; ``sim.verify(token)`` checks a token with the pinned JWKS. With
 
 Every HubClient method raises ``HubApiError`` (status + JSON body) on an unexpected status;
 ``await api.call(method, path, json=...)`` returns ``(status, body)`` without raising.
+Other HubClient helpers: ``request_live`` / ``request_snapshot`` / ``request_footage``
+(window), ``incident(id)``, ``outcomes(id)`` (camera_id -> approved | pending | no_footage),
+``session(id)``, ``mjpeg(id)`` (async context manager; ``await reader.next_frame()`` gives
+JPEG bytes, or None once the session ended), ``revoke_incident(id)``, ``expect(status,
+method, path, json)``. ``await hub.login(user)`` gives a cookie-session client (with its
+CSRF header) and its ``aiohttp.ClientSession`` to close. ``tiny_jpeg(seed)`` makes a real
+small JPEG. Live tokens are issued one per approved camera; ``grant["token"]`` is included
+for the officer the grant names.
 """
 
 from __future__ import annotations

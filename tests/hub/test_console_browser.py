@@ -5,7 +5,8 @@ the map and in the table, asks for live view (approved) and for footage (one cam
 approved, one declined: "no footage"), watches the MJPEG relay in an <img>, sees the
 shared evidence and its manifest, closes the live view. A supervisor then logs in and the
 audit view shows the same entries as the API, with an intact hash chain.
-Screenshots: /tmp/console.png (incident) and /tmp/console-audit.png (audit view).
+Screenshots: /tmp/console.png (incident), /tmp/console-audit.png (audit view) and
+/tmp/console-login.png.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ M_LAT = 1 / 110_540  # degrees per metre, north
 M_LON = 1 / (111_320 * 0.8313)  # degrees per metre, east, at this latitude
 SCREENSHOT = "/tmp/console.png"
 AUDIT_SCREENSHOT = "/tmp/console-audit.png"
+LOGIN_SCREENSHOT = "/tmp/console-login.png"
 
 
 def at(north_m: float, east_m: float) -> tuple[float, float]:
@@ -152,6 +154,7 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
     await browser.get(hub.url + "/")
     await browser.visible("#login-form", "the login form")
     await browser.fill({"login-username": analyst.username, "login-password": "wrong password"})
+    await browser.screenshot(LOGIN_SCREENSHOT)
     await browser.click("#login-submit")
     await browser.wait(
         lambda d: "Wrong username" in d.find_element("id", "login-error").text,

@@ -310,16 +310,18 @@ class HubConnection:
         return True
 
     async def send_bytes(self, data: bytes, guard: Callable[[], bool] = lambda: True) -> bool:
-        """Send a media frame. ``guard`` runs under the send lock right before the write, so
-        a revoke applied while we waited for the lock stops this frame."""
+        """Send a media frame. ``guard`` runs right before the write, so a revoke applied
+        after the pump's own check still stops this frame."""
         ws = self._ws
         if ws is None or ws.closed or not self.is_connected:
             return False
+        # No lock: aiohttp writes the whole frame to the transport before its first await
+        # (the media pump counts a frame as sent when handed over), and an uncompressed
+        # frame cannot interleave with a control message.
         try:
-            async with self._send_lock:
-                if not guard():
-                    return False
-                await ws.send_bytes(data)
+            if not guard():
+                return False
+            await ws.send_bytes(data)
         except (aiohttp.ClientError, ConnectionError, RuntimeError):
             return False
         return True
@@ -360,7 +362,10 @@ class HubConnection:
 
     async def _connect_once(self) -> None:
         async with self._session.ws_connect(
-            self._ws_url, heartbeat=None, timeout=aiohttp.ClientWSTimeout(ws_close=10)
+            self._ws_url,
+            heartbeat=None,
+            compress=0,
+            timeout=aiohttp.ClientWSTimeout(ws_close=10),
         ) as ws:
             self._ws = ws
             await ws.send_str(encode_message(Hello(self._installation_id, self._client_version)))

@@ -731,7 +731,7 @@ class ConnectShareManager:
         if not verdict.allowed:
             await refuse(verdict.reason, token_id=c.token_id, incident_id=c.incident_id)
             return
-        settings = self.cameras[msg.camera_id]
+        cam_opts = self.entry.options.get(OPT_CAMERAS, {}).get(msg.camera_id, {})
         session = LiveSession(
             self,
             session_id=msg.session_id,
@@ -740,7 +740,8 @@ class ConnectShareManager:
             grant=grant,
             requested_fps=msg.fps,
             fps=verdict.fps or 1.0,
-            masks=settings.masks,
+            max_session_s=verdict.max_session_s or 900,
+            masks_text=str(cam_opts.get("masks") or ""),
         )
         if (problem := session.unavailable_reason()) is not None:
             await refuse(problem, token_id=c.token_id)

@@ -1,35 +1,34 @@
-"""One live view session: frames from a Home Assistant camera, masked, checked, sent.
+"""One live view session: frames from a Home Assistant camera through the media pump.
 
-Before every frame the manager's rule check runs again (pause, revocation, token expiry,
-session length), and once more under the socket's send lock, so a revoke stops the very
-next frame. Masks are applied by the media package before bytes leave the house.
+The pump (``media/pump.py``) asks ``allowed()`` (the manager's rule check: pause,
+revocation, token expiry, session length) right before every frame, applies the privacy
+masks with ``process_frame`` and hands frames to ``send``, which checks once more right
+before the write, so a revoke stops the very next frame.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.camera import async_get_image
-from homeassistant.exceptions import HomeAssistantError
 
-from .protocol.messages import FrameHeader, pack_frame
 from .protocol.tokens import AccessGrant
 
 if TYPE_CHECKING:
     from .manager import ConnectShareManager
 
 _LOGGER = logging.getLogger(__name__)
-SNAPSHOT_TIMEOUT_S = 10.0
+SNAPSHOT_TIMEOUT_S = 10
 
 try:  # The media package needs numpy and Pillow; without them nothing can be masked.
-    from .media.jpeg import FrameError, process_frame
+    from .media.masks import MaskError, parse_masks
+    from .media.pump import FramePump, PumpStats
+    from .media.sources import CallableSource
 except ImportError:  # pragma: no cover - depends on the environment
-    process_frame = None  # type: ignore[assignment]
-    FrameError = ValueError  # type: ignore[assignment,misc]
+    FramePump = None  # type: ignore[assignment,misc]
 
 
 class LiveSession:
@@ -43,7 +42,8 @@ class LiveSession:
         grant: AccessGrant,
         requested_fps: float,
         fps: float,
-        masks: Any,
+        max_session_s: int,
+        masks_text: str,
     ) -> None:
         self.manager = manager
         self.session_id = session_id
@@ -52,35 +52,89 @@ class LiveSession:
         self.grant = grant
         self.requested_fps = requested_fps
         self.fps = max(0.1, fps)
-        self.masks = masks
         self.started_at = time.time()
-        self.frames_sent = 0
+        self.deadline = min(float(grant.claims.expires_at), self.started_at + max_session_s)
         self.stopping = False
-        self._task: asyncio.Task[None] | None = None
+        self._masks_text = masks_text
+        self._masks: Any = ()
+        self._pump: Any = None
+        self._frames_at_stop = 0
+
+    @property
+    def frames_sent(self) -> int:
+        return self._pump.stats.frames_sent if self._pump is not None else 0
 
     def unavailable_reason(self) -> str | None:
         """Why this session cannot run at all (checked before it is logged as started)."""
-        if process_frame is None:
+        if FramePump is None:
             return "not_implemented"
         if self.manager.hass.states.get(self.camera_id) is None:
             return "camera_unavailable"
+        try:
+            self._masks = parse_masks(self._masks_text)
+        except MaskError:
+            # Deny by default: a mask we cannot apply means nothing may leave.
+            return "bad_masks"
         return None
 
     def start(self) -> None:
-        self._task = self.manager.entry.async_create_background_task(
-            self.manager.hass, self._run(), f"connect_share session {self.session_id}"
+        source = CallableSource(self.camera_id, self._fetch, timeout=SNAPSHOT_TIMEOUT_S)
+        self._pump = FramePump(
+            session_id=self.session_id,
+            source=source,
+            masks=self._masks,
+            fps=self.fps,
+            allowed=self._allowed,
+            send=self._send,
+            deadline=self.deadline,
+            on_stop=self._on_pump_stop,
+            use_mjpeg=False,  # HA camera entities give snapshots; streams come via go2rtc
         )
+        self._pump.start()
+
+    async def _fetch(self) -> bytes:
+        image = await async_get_image(self.manager.hass, self.camera_id, timeout=SNAPSHOT_TIMEOUT_S)
+        return image.content
+
+    def _allowed(self) -> bool | str:
+        verdict = self.manager.check_frame(self)
+        return True if verdict.allowed else (verdict.reason or "rule_denied")
+
+    async def _send(self, frame: bytes) -> None:
+        sent = await self.manager.connection.send_bytes(
+            frame, guard=lambda: not self.stopping and self.manager.check_frame(self).allowed
+        )
+        if not sent:
+            # Tells the pump the frame did not leave (it is not counted) and ends the session.
+            raise ConnectionError("frame not sent")
+
+    def _on_pump_stop(self, stats: PumpStats) -> None:
+        """The pump stopped by itself (deadline, rule refusal, camera or socket error)."""
+        if self.stopping:
+            return
+        self.stopping = True
+        self.manager.entry.async_create_background_task(
+            self.manager.hass,
+            self._finish(stats.reason or "closed"),
+            f"connect_share session end {self.session_id}",
+        )
+
+    async def _finish(self, reason: str) -> None:
+        if self._pump is not None:
+            await self._pump.wait_closed()
+        await self.manager.session_ended(self, reason)
 
     async def stop(self, reason: str) -> None:
         if self.stopping:
             return
-        # From here on check_frame refuses, so nothing more is sent even before the cancel.
+        # From here on check_frame refuses and the pump hands nothing more to send.
         self.stopping = True
-        task = self._task
-        if task is not None and task is not asyncio.current_task() and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._pump is not None:
+            self._pump.stop(reason)
+            try:
+                await self._pump.wait_closed()
+            except asyncio.CancelledError:
+                raise
         await self.manager.session_ended(self, reason)
 
     def as_dict(self) -> dict[str, Any]:
@@ -95,48 +149,3 @@ class LiveSession:
             "started": self.started_at,
             "frames_sent": self.frames_sent,
         }
-
-    async def _run(self) -> None:
-        reason = "ended"
-        hass = self.manager.hass
-        interval = 1.0 / self.fps
-        try:
-            while True:
-                started = time.monotonic()
-                verdict = self.manager.check_frame(self)
-                if not verdict.allowed:
-                    reason = verdict.reason
-                    break
-                try:
-                    image = await async_get_image(
-                        hass, self.camera_id, timeout=int(SNAPSHOT_TIMEOUT_S)
-                    )
-                    assert process_frame is not None
-                    payload = await hass.async_add_executor_job(
-                        process_frame, image.content, self.masks
-                    )
-                except (HomeAssistantError, FrameError, TimeoutError) as err:
-                    _LOGGER.warning("Session %s: camera frame failed: %s", self.session_id, err)
-                    reason = "camera_error"
-                    break
-                frame = pack_frame(
-                    FrameHeader(self.session_id, self.frames_sent, int(time.time() * 1000)),
-                    payload,
-                )
-                sent = await self.manager.connection.send_bytes(
-                    frame, guard=lambda: self.manager.check_frame(self).allowed
-                )
-                if not sent:
-                    verdict = self.manager.check_frame(self)
-                    reason = verdict.reason if not verdict.allowed else "send_failed"
-                    break
-                self.frames_sent += 1
-                await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            _LOGGER.exception("Session %s failed", self.session_id)
-            reason = "error"
-        if not self.stopping:
-            self.stopping = True
-            await self.manager.session_ended(self, reason)

@@ -399,3 +399,40 @@ async def test_reload_restores_pause_and_diagnostics_redact(
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert not manager.connection.is_connected
     assert manager.connection._task is None
+
+
+async def test_masks_applied_and_session_length_enforced(
+    hass: HomeAssistant, fake_hub: FakeHub, config_dir: Path
+) -> None:
+    import io
+
+    from PIL import Image
+
+    entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
+    # Left half masked; sessions last at most 1 s.
+    await set_cameras(
+        hass,
+        entry,
+        {
+            "camera.front": camera_options(
+                masks="[[[0,0],[0.5,0],[0.5,1],[0,1]]]", max_session_s=1, max_fps=10
+            )
+        },
+    )
+    await until(lambda: entry.runtime_data.connection.is_connected, "connection")
+    incident, request = await _approved_token(hass, fake_hub, entry)
+    token = fake_hub.token(incident, ["camera.front"])
+    sid = new_session_id()
+    await fake_hub.send(
+        SessionOpen(session_id=sid, token=token, camera_id="camera.front", scope="live", fps=10)
+    )
+    await fake_hub.wait_frames(1)
+    _header, payload = unpack_frame(fake_hub.binary_frames[0])
+    image = Image.open(io.BytesIO(payload)).convert("RGB")
+    left, right = image.getpixel((8, 24)), image.getpixel((56, 24))
+    assert max(left) < 30  # masked before it left the house
+    assert right[0] > 150 and right[1] < 80  # the camera's red
+    closed = await fake_hub.wait_for("session_close", lambda m: m.session_id == sid)
+    assert closed.reason == "expired"
+    assert closed.frames_sent == len(fake_hub.binary_frames)
+    assert await hass.config_entries.async_unload(entry.entry_id)

@@ -121,3 +121,38 @@ def test_cli_commands(
         conn.execute("DELETE FROM audit_entries WHERE seq = 2")
     code, out, _ = cli(capsys, "verify-audit", db=db)
     assert code == 1 and json.loads(out)["first_bad_seq"] == 2
+
+
+def test_serve_alone_works_on_a_fresh_machine(tmp_path: Path) -> None:
+    """`connect-share-hub serve` with no flags: SQLite file in the working directory."""
+    import time
+    import urllib.request
+
+    from tests.hub.postgres import free_port
+
+    port = free_port()
+    script = Path(sys.executable).with_name("connect-share-hub")
+    server = subprocess.Popen(
+        [str(script), "serve"],
+        cwd=tmp_path,
+        env={**os.environ, "CONNECT_SHARE_HUB_PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                    assert json.loads(r.read())["status"] == "ok"
+                    break
+            except OSError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "the hub did not start"
+                time.sleep(0.3)
+        assert (tmp_path / "connect-share-hub.sqlite3").exists()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if server.stderr:
+            server.stderr.close()

@@ -46,9 +46,31 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry)
         model="Installation",
         entry_type=dr.DeviceEntryType.SERVICE,
     )
+    _remove_stale_camera_devices(hass, entry)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _remove_stale_camera_devices(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> None:
+    """Cameras no longer shared lose their device (and its entities) on setup."""
+    manager = entry.runtime_data
+    wanted = {(DOMAIN, manager.installation_id)} | {
+        (DOMAIN, f"{manager.installation_id}_{cam}") for cam in manager.cameras
+    }
+    registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if not device.identifiers & wanted:
+            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: ConnectShareConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """A camera's device may be deleted once the camera is no longer shared."""
+    manager = entry.runtime_data
+    shared = {(DOMAIN, f"{manager.installation_id}_{cam}") for cam in manager.cameras}
+    return not device.identifiers & (shared | {(DOMAIN, manager.installation_id)})
 
 
 async def _async_options_updated(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> None:

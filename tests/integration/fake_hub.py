@@ -63,6 +63,8 @@ class FakeHub:
         self._runner: web.AppRunner | None = None
         self.url = ""
         self.drop_next_auth = False
+        self.silent = False  # stop answering pings (a half-dead link)
+        self.pings = 0
 
     @property
     def keyset(self) -> KeySet:
@@ -179,7 +181,9 @@ class FakeHub:
                 except ProtocolError:
                     continue
                 if isinstance(msg, Ping):
-                    await ws.send_str(encode_message(Pong(ts=msg.ts)))
+                    self.pings += 1
+                    if not self.silent:
+                        await ws.send_str(encode_message(Pong(ts=msg.ts)))
                     continue
                 if isinstance(msg, AuditFetch):
                     await ws.send_str(encode_message(AuditEntries(entries=list(self.audit))))

@@ -7,6 +7,7 @@ import logging
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
 from custom_components.connect_share.const import DOMAIN
@@ -206,4 +207,21 @@ async def test_options_flow(hass: HomeAssistant, fake_hub: FakeHub, cameras) -> 
     assert by_id["camera.front"].masked is True
     assert by_id["camera.back"].mode == "registered"
     assert by_id["camera.back"].lat == pytest.approx(52.3731)  # default: the home
+    registry = dr.async_get(hass)
+    iid = entry.data["installation_id"]
+    assert registry.async_get_device({(DOMAIN, f"{iid}_camera.back")}) is not None
+
+    # Unsharing a camera removes its device and entities, and the hub hears of it.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"cameras": ["camera.front"], "notify_target": ""}
+    )
+    result = await hass.config_entries.options.async_configure(result["flow_id"], base)
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+    assert registry.async_get_device({(DOMAIN, f"{iid}_camera.back")}) is None
+    assert registry.async_get_device({(DOMAIN, f"{iid}_camera.front")}) is not None
+    await fake_hub.wait_for(
+        "camera_sync", lambda m: [c.camera_id for c in m.cameras] == ["camera.front"]
+    )
     assert await hass.config_entries.async_unload(entry.entry_id)

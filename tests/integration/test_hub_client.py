@@ -91,7 +91,9 @@ class Recorder:
                 await self.event.wait()
 
 
-async def _connection(hub: FakeHub, session, rec: Recorder, key=None, installation_id=None):
+async def _connection(
+    hub: FakeHub, session, rec: Recorder, key=None, installation_id=None, **kwargs
+):
     key = key or generate_private_key()
     if installation_id is None:
         enrollment = await hub_client.enroll(session, hub.url, hub.new_code(), key, "Home", "0.1")
@@ -108,6 +110,7 @@ async def _connection(hub: FakeHub, session, rec: Recorder, key=None, installati
         on_disconnected=rec.on_disconnected,
         on_fatal=rec.on_fatal,
         backoff=lambda _attempt: 0.01,
+        **kwargs,
     )
     conn.start()
     return conn
@@ -162,3 +165,16 @@ def test_backoff_grows_and_is_capped() -> None:
     assert all(0 <= hub_client.backoff_delay(0) <= 1 for _ in range(50))
     assert max(hub_client.backoff_delay(30) for _ in range(200)) <= hub_client.BACKOFF_MAX_S
     assert max(hub_client.backoff_delay(5) for _ in range(200)) > 1
+
+
+async def test_silent_hub_is_detected_and_replaced(hub: FakeHub, session) -> None:
+    """Heartbeat: a link that carries nothing (not even pongs) is dropped and reopened."""
+    rec = Recorder()
+    hub.silent = True
+    conn = await _connection(hub, session, rec, heartbeat_s=0.05, dead_after_s=0.3)
+    try:
+        await rec.until(lambda: rec.connects == 2)
+        assert hub.pings >= 1
+        assert "ConnectionError" in rec.disconnects
+    finally:
+        await conn.stop()

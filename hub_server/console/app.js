@@ -905,6 +905,16 @@
     for (const tab of document.querySelectorAll(".tab")) {
       tab.addEventListener("click", () => switchView(tab.dataset.view));
     }
+    // Leaving the page ends a running live view at once (not only when its token expires).
+    window.addEventListener("pagehide", () => {
+      if (!state.live) return;
+      fetch(`/api/v1/sessions/${state.live.session_id}/close`, {
+        method: "POST",
+        credentials: "same-origin",
+        keepalive: true,
+        headers: { "X-CSRF-Token": state.csrf },
+      }).catch(() => {});
+    });
   }
 
   async function start() {

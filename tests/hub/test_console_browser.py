@@ -285,6 +285,20 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
         lambda d: not d.find_element("id", "live-panel").is_displayed(), "the live view closed"
     )
 
+    # Leaving the page (here: a reload) ends a running live view too.
+    await browser.click("button.watch")
+    second = await house.next_message("session_open")
+    await house.accept_session(second)
+    await browser.wait(
+        lambda d: d.find_element("id", "live-img").get_attribute("data-session")
+        == second.session_id,
+        "the second live view",
+    )
+    await browser.run(browser.driver.refresh)
+    left = await house.next_message("session_close")
+    assert left.session_id == second.session_id
+    await browser.visible("#incident-detail", "the incident again after the reload")
+
     # 8. Log out; a supervisor checks the audit view.
     await browser.click("#logout")
     await browser.visible("#login-form", "the login form after logout")

@@ -21,6 +21,7 @@ from .database import Database
 from .models import AuditEntry
 
 GENESIS_HASH = "0" * 64
+_HEAD_KEY = "connect_share_audit_head"
 
 
 def canonical(data: Any) -> str:
@@ -64,14 +65,21 @@ async def append(
     now: float | None = None,
     **detail: Any,
 ) -> AuditEntry:
-    """Add one entry inside the caller's write transaction (so both commit or neither)."""
-    await db.lock_audit(session)
-    last = (
-        await session.execute(
-            select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-        )
-    ).first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    """Add one entry inside the caller's write transaction (so both commit or neither).
+
+    Not inside a savepoint that may roll back: the cached chain head would outlive it.
+    """
+    transaction = session.get_transaction()
+    cached = session.info.get(_HEAD_KEY)
+    head = cached[1] if cached is not None and cached[0] is transaction else None
+    if head is None:  # first entry of this transaction: lock, then read the chain's head
+        await db.lock_audit(session)
+        head = (
+            await session.execute(
+                select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+            )
+        ).first() or (0, GENESIS_HASH)
+    seq, prev_hash = head[0] + 1, head[1]
     ts = round(time.time() if now is None else now, 6)
     detail_text = canonical(detail)
     entry = AuditEntry(
@@ -96,6 +104,8 @@ async def append(
     )
     session.add(entry)
     await session.flush()
+    # Later entries in the same transaction (which holds the lock) chain on from here.
+    session.info[_HEAD_KEY] = (transaction, (seq, entry.hash))
     return entry
 
 

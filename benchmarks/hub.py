@@ -318,6 +318,9 @@ async def bench_ws_memory(workdir: Path, connections: int) -> None:
 
 
 async def run(quick: bool) -> None:
+    # Context for the absolute figures: the token path is many small SQLite round trips
+    # through aiosqlite's thread, and slows down a lot on a busy machine.
+    report("load_avg_1m_at_start", os.getloadavg()[0])
     with tempfile.TemporaryDirectory(prefix="connect-share-bench-") as tmp:
         workdir = Path(tmp)
         url = f"sqlite+aiosqlite:///{workdir / 'radius.sqlite3'}"

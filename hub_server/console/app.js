@@ -850,7 +850,7 @@
       body.append(
         el(
           "tr",
-          { "data-seq": e.seq, "data-action": e.action },
+          { "data-seq": e.seq, "data-action": e.action, "data-incident": e.incident_id || "" },
           el("td", { class: "num", text: e.seq }),
           el("td", { class: "nowrap", text: fmtTime(e.ts) }),
           el("td", {}, el("span", { class: "pill", text: e.action })),

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -90,9 +90,14 @@ class Browser:
         """Wait until ``condition(driver)`` is truthy; fails naming ``what`` otherwise."""
 
         def _wait() -> T:
-            return WebDriverWait(self.driver, WAIT_S, poll_frequency=0.1).until(
-                condition, message=f"the console never showed: {what}"
-            )
+            # The page re-renders its tables while polling: a row found a moment ago may be
+            # gone (stale); that only means "look again".
+            return WebDriverWait(
+                self.driver,
+                WAIT_S,
+                poll_frequency=0.1,
+                ignored_exceptions=(StaleElementReferenceException,),
+            ).until(condition, message=f"the console never showed: {what}")
 
         return await self.run(_wait)
 
@@ -106,20 +111,30 @@ class Browser:
         return await self.wait(shown, what or css)
 
     async def texts(self, css: str) -> list[str]:
-        return await self.run(
-            lambda: [n.text for n in self.driver.find_elements(By.CSS_SELECTOR, css)]
+        """Rendered text of every match, read in one script (no stale elements)."""
+        return await self.script(
+            "return Array.from(document.querySelectorAll(arguments[0]), n => n.innerText);", css
         )
 
     async def attrs(self, css: str, name: str) -> list[str]:
-        return await self.run(
-            lambda: [
-                n.get_attribute(name) or "" for n in self.driver.find_elements(By.CSS_SELECTOR, css)
-            ]
+        return await self.script(
+            "return Array.from(document.querySelectorAll(arguments[0]),"
+            " n => n.getAttribute(arguments[1]) || '');",
+            css,
+            name,
         )
 
     async def click(self, css: str) -> None:
-        node = await self.visible(css)
-        await self.run(node.click)
+        """Click the first visible match; retried if the page re-rendered it meanwhile."""
+
+        def clicked(driver: WebDriver) -> bool:
+            for node in driver.find_elements(By.CSS_SELECTOR, css):
+                if node.is_displayed() and node.is_enabled():
+                    node.click()
+                    return True
+            return False
+
+        await self.wait(clicked, f"a clickable {css}")
 
     async def fill(self, values: dict[str, str]) -> None:
         """Type into inputs by element id (clears them first)."""

@@ -162,8 +162,9 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
     )
     await browser.fill({"login-password": analyst.password})
     await browser.click("#login-submit")
-    who = await browser.visible("#who-name", "the logged-in officer")
-    assert "Dana Reyes" in who.text and "analyst" in who.text and "4711" in who.text
+    await browser.visible("#who-name", "the logged-in officer")
+    [who] = await browser.texts("#who-name")
+    assert "Dana Reyes" in who and "analyst" in who and "4711" in who
     assert not await browser.run(
         lambda: browser.driver.find_element("id", "tab-audit").is_displayed()
     ), "the audit tab is for supervisors"
@@ -214,8 +215,8 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
     live_req = await house.next_message("access_request")
     assert live_req.scope == "live" and live_req.camera_ids == ["cam-front"]
     await house.approve(live_req, max_session_s=600)
-    watch = await browser.visible("button.watch", "the Watch live button after approval")
-    assert await browser.run(watch.get_attribute, "data-camera") == "cam-front"
+    await browser.visible("button.watch", "the Watch live button after approval")
+    assert await browser.attrs("button.watch", "data-camera") == ["cam-front"]
 
     # 5. Footage from the shop camera and the driveway: shop approves, the house declines.
     await browser.click(f'#map g.map-cam[data-camera="{house.installation_id}/cam-front"] circle')
@@ -250,8 +251,8 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
     )
 
     # 6. Evidence and its manifest.
-    row = await browser.visible("#evidence-rows tr", "the shared clip")
-    row_text = await browser.run(lambda: row.text)
+    await browser.visible("#evidence-rows tr", "the shared clip")
+    [row_text] = await browser.texts("#evidence-rows tr")
     assert "corner-shop-0142.mp4" in row_text and manifest.sha256[:16] in row_text
     await browser.click("#evidence-rows tr button")
     pre = await browser.visible("#manifest-json", "the manifest")
@@ -340,11 +341,14 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
     )
     await browser.click("#audit-refresh")
     await browser.wait(
-        lambda d: all(
-            r.get_attribute("data-action") != "login"
-            for r in d.find_elements("css selector", "#audit-rows tr")
-        ),
-        "the incident filter",
+        lambda d: (
+            incidents := d.execute_script(
+                "return Array.from(document.querySelectorAll('#audit-rows tr'),"
+                " r => r.dataset.incident)"
+            )
+        )
+        and set(incidents) == {incident_id},
+        "only this incident's entries after filtering",
     )
     await browser.screenshot(AUDIT_SCREENSHOT)
     # No script error, no CSP violation; only the two expected 401s (no session yet, and

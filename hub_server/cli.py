@@ -1,4 +1,5 @@
-"""``connect-share-hub``: serve, migrate, create-user, enrollment-code, rotate-key, verify-audit.
+"""``connect-share-hub``: serve, migrate, create-user, enrollment-code, rotate-key, verify-audit,
+verify-evidence.
 
 Every option also reads ``CONNECT_SHARE_HUB_<NAME>`` (e.g. ``CONNECT_SHARE_HUB_DATABASE_URL``);
 a flag wins over the variable. The default database is ``connect-share-hub.sqlite3`` in the
@@ -22,6 +23,7 @@ from . import __version__, audit, enrollment, users
 from .bootstrap import ensure_bootstrap
 from .database import Database, migrate
 from .errors import ApiError
+from .evidence_cli import add_verify_evidence_command, verify_evidence
 from .models import ROLES
 from .settings import Settings
 from .signing import create_key
@@ -65,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("rotate-key", help="add a new signing key; the old one stays in the JWKS")
     sub.add_parser("verify-audit", help="recompute the audit hash chain (exit 1 if broken)")
+    add_verify_evidence_command(sub)
     return parser
 
 
@@ -75,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return serve(args, settings)
+        if args.command == "verify-evidence":  # offline: needs no database
+            return verify_evidence(args.file, args.manifest, args.fingerprint)
         return asyncio.run(run_command(args, settings))
     except ApiError as err:
         print(f"error: {err.message}", file=sys.stderr)

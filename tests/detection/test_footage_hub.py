@@ -31,7 +31,7 @@ from custom_components.connect_share.detection.footage import (
     upload_evidence,
 )
 from hub_server import evidence as hub_evidence
-from hub_server.evidence_cli import main as cli_main
+from hub_server.cli import main as cli_main
 from tests.hub_harness import camera, running_hub
 
 from .conftest import MODEL_NAME

@@ -13,8 +13,6 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.camera import async_get_image
-
 from .protocol.tokens import AccessGrant
 
 if TYPE_CHECKING:
@@ -24,9 +22,10 @@ _LOGGER = logging.getLogger(__name__)
 SNAPSHOT_TIMEOUT_S = 10
 
 try:  # The media package needs numpy and Pillow; without them nothing can be masked.
+    from .camera_sources import build_source, camera_available, uses_stream
     from .media.masks import MaskError, parse_masks
     from .media.pump import FramePump, PumpStats
-    from .media.sources import CallableSource
+    from .media.sources import SourceError
 except ImportError:  # pragma: no cover - depends on the environment
     FramePump = None  # type: ignore[assignment,misc]
 
@@ -58,6 +57,7 @@ class LiveSession:
         self._masks_text = masks_text
         self._masks: Any = ()
         self._pump: Any = None
+        self._source: Any = None
         self._frames_at_stop = 0
 
     @property
@@ -68,7 +68,14 @@ class LiveSession:
         """Why this session cannot run at all (checked before it is logged as started)."""
         if FramePump is None:
             return "not_implemented"
-        if self.manager.hass.states.get(self.camera_id) is None:
+        options = self.manager.entry.options
+        if not camera_available(self.manager.hass, options, self.camera_id):
+            return "camera_unavailable"
+        try:
+            self._source = build_source(
+                self.manager.hass, options, self.camera_id, timeout=SNAPSHOT_TIMEOUT_S
+            )
+        except SourceError:
             return "camera_unavailable"
         try:
             self._masks = parse_masks(self._masks_text)
@@ -78,23 +85,27 @@ class LiveSession:
         return None
 
     def start(self) -> None:
-        source = CallableSource(self.camera_id, self._fetch, timeout=SNAPSHOT_TIMEOUT_S)
         self._pump = FramePump(
             session_id=self.session_id,
-            source=source,
+            source=self._source,
             masks=self._masks,
             fps=self.fps,
             allowed=self._allowed,
             send=self._send,
             deadline=self.deadline,
             on_stop=self._on_pump_stop,
-            use_mjpeg=False,  # HA camera entities give snapshots; streams come via go2rtc
+            # HA camera entities and ONVIF give snapshots; go2rtc streams MJPEG.
+            use_mjpeg=uses_stream(self._source),
         )
         self._pump.start()
 
-    async def _fetch(self) -> bytes:
-        image = await async_get_image(self.manager.hass, self.camera_id, timeout=SNAPSHOT_TIMEOUT_S)
-        return image.content
+    async def _close_source(self) -> None:
+        if self._source is not None:
+            source, self._source = self._source, None
+            try:
+                await source.close()
+            except Exception:  # a camera that fails to close must not keep the session
+                _LOGGER.debug("session %s: closing the source failed", self.session_id)
 
     def _allowed(self) -> bool | str:
         verdict = self.manager.check_frame(self)
@@ -122,6 +133,7 @@ class LiveSession:
     async def _finish(self, reason: str) -> None:
         if self._pump is not None:
             await self._pump.wait_closed()
+        await self._close_source()
         await self.manager.session_ended(self, reason)
 
     async def stop(self, reason: str) -> None:
@@ -135,6 +147,7 @@ class LiveSession:
                 await self._pump.wait_closed()
             except asyncio.CancelledError:
                 raise
+        await self._close_source()
         await self.manager.session_ended(self, reason)
 
     def as_dict(self) -> dict[str, Any]:

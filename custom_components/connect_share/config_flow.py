@@ -37,6 +37,7 @@ from .const import (
 )
 from .protocol import KeySet, generate_private_key, private_key_to_pem
 from .rules import MaskError, Schedule, ScheduleError, parse_masks
+from .source_flow import SourceOptionsMixin, entity_cameras
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -289,7 +290,7 @@ def camera_schema() -> vol.Schema:
     )
 
 
-class ConnectShareOptionsFlow(OptionsFlow):
+class ConnectShareOptionsFlow(SourceOptionsMixin, OptionsFlow):
     """Pick cameras and the notify target, then one step per camera."""
 
     def __init__(self) -> None:
@@ -305,16 +306,18 @@ class ConnectShareOptionsFlow(OptionsFlow):
                 OPT_NOTIFY: user_input.get(OPT_NOTIFY, "").strip(),
                 OPT_CAMERAS: {c: dict(old_cams.get(c, {})) for c in user_input[OPT_CAMERAS]},
             }
-            self._todo = list(user_input[OPT_CAMERAS])
-            return await self._next_camera()
+            self._apply_sources(current, user_input)
+            self._todo = list(self._options[OPT_CAMERAS])
+            return await self._after_init(user_input)
         schema = vol.Schema(
             {
-                vol.Optional(OPT_CAMERAS, default=list(current.get(OPT_CAMERAS, {}))): (
+                vol.Optional(OPT_CAMERAS, default=entity_cameras(current)): (
                     selector.EntitySelector(
                         selector.EntitySelectorConfig(domain="camera", multiple=True)
                     )
                 ),
                 vol.Optional(OPT_NOTIFY, default=current.get(OPT_NOTIFY, "")): str,
+                **self._source_fields(current),
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema)
@@ -335,16 +338,14 @@ class ConnectShareOptionsFlow(OptionsFlow):
             except vol.Invalid as err:
                 errors[str(err.path[0]) if err.path else "base"] = _error_key(err)
             else:
-                state = self.hass.states.get(camera)
-                cleaned["name"] = state.name if state else camera
+                cleaned["name"] = self._camera_label(camera)
                 self._options[OPT_CAMERAS][camera] = cleaned
                 return await self._next_camera()
         stored = self._options[OPT_CAMERAS].get(camera) or {}
-        state = self.hass.states.get(camera)
         return self.async_show_form(
             step_id="camera",
             data_schema=self.add_suggested_values_to_schema(camera_schema(), user_input or stored),
-            description_placeholders={"camera": state.name if state else camera},
+            description_placeholders={"camera": self._camera_label(camera)},
             errors=errors,
         )
 

@@ -10,7 +10,8 @@ from homeassistant.core import HomeAssistant
 from .const import CONF_CODE, CONF_PRIVATE_KEY
 from .manager import ConnectShareConfigEntry
 
-TO_REDACT = {CONF_PRIVATE_KEY, CONF_CODE, "token", "signature", "nonce"}
+# "password": go2rtc server and ONVIF camera credentials in the options (camera_sources.py).
+TO_REDACT = {CONF_PRIVATE_KEY, CONF_CODE, "token", "signature", "nonce", "password"}
 
 
 async def async_get_config_entry_diagnostics(

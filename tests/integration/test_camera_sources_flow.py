@@ -1,0 +1,312 @@
+"""go2rtc and ONVIF cameras: the options flow against the stand-ins on 127.0.0.1 (the go2rtc
+OpenAPI stand-in and the SOAP camera stand-in from ``tests/media``), and live sessions
+whose frames come from them, driven through the fake hub."""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.core import HomeAssistant
+from PIL import Image
+
+from custom_components.connect_share import hub_client
+from custom_components.connect_share.const import DOMAIN
+from custom_components.connect_share.protocol.messages import (
+    SessionOpen,
+    new_session_id,
+    unpack_frame,
+)
+from tests.media.frames import frame_sequence, photo_jpeg
+from tests.media.go2rtc_standin import StandinState
+from tests.media.go2rtc_standin import serve as serve_go2rtc
+from tests.media.onvif_standin import OnvifState
+from tests.media.onvif_standin import serve as serve_onvif
+
+from .conftest import camera_options, enroll, until
+from .fake_hub import FakeHub
+from .helpers import audit_actions
+
+pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "cameras", "config_dir")
+
+GO2RTC_USER, GO2RTC_PASS = "resident", "go2rtc-s3cret-pw"
+CAM_PASS = "cam-pass-1"  # the ONVIF stand-in's password
+RULES = {"mode": "on_request", "max_fps": 5}
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hub_client, "backoff_delay", lambda attempt: 0.01)
+
+
+async def _options_init(hass: HomeAssistant, entry, **fields: Any) -> dict[str, Any]:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["step_id"] == "init"
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"cameras": ["camera.front"], "notify_target": "", **fields}
+    )
+
+
+async def _configure(hass: HomeAssistant, result: dict[str, Any], data: dict[str, Any]):
+    return await hass.config_entries.options.async_configure(result["flow_id"], data)
+
+
+async def test_go2rtc_server_errors_then_streams_shared(
+    hass: HomeAssistant, fake_hub: FakeHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    state = StandinState(
+        frames=frame_sequence(64, 36, 2),
+        streams={"driveway": "rtsp://10.0.0.5/main", "porch": "rtsp://10.0.0.6/main"},
+        username=GO2RTC_USER,
+        password=GO2RTC_PASS,
+    )
+    entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
+    await until(lambda: entry.runtime_data.connection.is_connected, "connection")
+    async with serve_go2rtc(state) as url:
+        result = await _options_init(hass, entry, add_source="go2rtc")
+        assert result["step_id"] == "go2rtc" and result["errors"] == {}
+        good = {"url": url, "username": GO2RTC_USER, "password": GO2RTC_PASS}
+
+        # Nothing listens there.
+        result = await _configure(hass, result, {**good, "url": "http://127.0.0.1:9"})
+        assert result["step_id"] == "go2rtc" and result["errors"] == {"base": "cannot_connect"}
+        # go2rtc is there but the password is wrong.
+        result = await _configure(hass, result, {**good, "password": "wrong"})
+        assert result["errors"] == {"base": "invalid_auth"}
+        # A web server that is not go2rtc (the hub).
+        result = await _configure(hass, result, {**good, "url": fake_hub.url})
+        assert result["errors"] == {"base": "not_go2rtc"}
+        # Not an http URL; credentials in the URL are refused too.
+        result = await _configure(hass, result, {**good, "url": "ftp://127.0.0.1"})
+        assert result["errors"] == {"url": "invalid_url"}
+        result = await _configure(
+            hass, result, {**good, "url": url.replace("http://", f"http://u:{GO2RTC_PASS}@")}
+        )
+        assert result["errors"] == {"url": "invalid_url"}
+
+        # Right: the server's streams are offered.
+        result = await _configure(hass, result, good)
+        assert result["step_id"] == "go2rtc_streams", result
+        result = await _configure(hass, result, {"streams": ["driveway"]})
+        assert result["step_id"] == "camera"
+        assert result["description_placeholders"]["camera"] == "Front"
+        result = await _configure(hass, result, RULES)
+        assert result["description_placeholders"]["camera"] == "driveway"
+        result = await _configure(hass, result, {**RULES, "mode": "registered"})
+        assert result["type"] == "create_entry"
+        await hass.async_block_till_done()
+
+    opts = entry.options
+    assert opts["go2rtc"] == {"url": url, "username": GO2RTC_USER, "password": GO2RTC_PASS}
+    assert opts["sources"] == {
+        "go2rtc.driveway": {"type": "go2rtc", "stream": "driveway", "name": "driveway"}
+    }
+    assert opts["cameras"]["go2rtc.driveway"]["mode"] == "registered"
+    assert opts["cameras"]["go2rtc.driveway"]["name"] == "driveway"
+    # The hub hears of the go2rtc camera like any other.
+    sync = await fake_hub.wait_for("camera_sync", lambda m: len(m.cameras) == 2)
+    by_id = {c.camera_id: c for c in sync.cameras}
+    assert by_id["go2rtc.driveway"].name == "driveway"
+    assert by_id["go2rtc.driveway"].mode == "registered"
+
+    # Diagnostics redact the password; the log never had it.
+    from custom_components.connect_share.diagnostics import async_get_config_entry_diagnostics
+
+    diag = await async_get_config_entry_diagnostics(hass, entry)
+    assert diag["entry"]["options"]["go2rtc"]["password"] == "**REDACTED**"
+    assert GO2RTC_PASS not in repr(diag)
+    assert GO2RTC_PASS not in caplog.text
+
+    # The init form now lists the go2rtc camera; unticking it unshares and forgets it.
+    result = await _options_init(hass, entry, other_cameras=[])
+    result = await _configure(hass, result, RULES)
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+    assert entry.options["sources"] == {}
+    assert list(entry.options["cameras"]) == ["camera.front"]
+    assert entry.options["go2rtc"]["url"] == url  # the server stays set up
+    await fake_hub.wait_for(
+        "camera_sync", lambda m: [c.camera_id for c in m.cameras] == ["camera.front"]
+    )
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_onvif_camera_checked_and_registered_in_go2rtc(
+    hass: HomeAssistant, fake_hub: FakeHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    cam = OnvifState(snapshot=photo_jpeg("squat.bmp", 320, 240))
+    go2rtc = StandinState(frames=frame_sequence(64, 36, 1))
+    entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
+    await until(lambda: entry.runtime_data.connection.is_connected, "connection")
+    async with serve_onvif(cam) as (host, port), serve_go2rtc(go2rtc) as url:
+        # go2rtc first (no streams yet), then the camera.
+        result = await _options_init(hass, entry, add_source="go2rtc")
+        result = await _configure(hass, result, {"url": url})
+        assert result["step_id"] == "go2rtc_streams"
+        result = await _configure(hass, result, {"streams": []})
+        result = await _configure(hass, result, RULES)
+        assert result["type"] == "create_entry"
+        await hass.async_block_till_done()
+
+        result = await _options_init(hass, entry, add_source="onvif")
+        assert result["step_id"] == "onvif"
+        form = {
+            "name": "Porch",
+            "host": host,
+            "port": port,
+            "username": cam.username,
+            "password": CAM_PASS,
+        }
+        result = await _configure(hass, result, {**form, "password": "wrong"})
+        assert result["step_id"] == "onvif" and result["errors"] == {"base": "invalid_auth"}
+        result = await _configure(hass, result, {**form, "port": 9})
+        assert result["errors"] == {"base": "cannot_connect"}
+        result = await _configure(hass, result, {**form, "profile": "NoSuchProfile"})
+        assert result["errors"] == {"base": "not_found"}
+        assert go2rtc.streams == {}  # nothing registered by a failed attempt
+        result = await _configure(hass, result, {**form, "profile": "Profile_2"})
+        assert result["step_id"] == "camera", result
+        assert result["description_placeholders"]["camera"] == "Front"
+        result = await _configure(hass, result, RULES)
+        assert result["description_placeholders"]["camera"] == "Porch"
+        result = await _configure(hass, result, RULES)
+        assert result["type"] == "create_entry"
+        await hass.async_block_till_done()
+
+    spec = entry.options["sources"]["onvif.porch"]
+    assert spec["type"] == "onvif" and spec["host"] == host and spec["port"] == port
+    assert spec["profile"] == "Profile_2" and spec["password"] == CAM_PASS
+    assert spec["go2rtc_stream"] == "connect_share_porch"
+    assert spec["model"] == "HIKVISION DS-2CD2043G2-I"
+    # The camera's RTSP stream (with its credentials, as go2rtc needs them) is in go2rtc.
+    assert go2rtc.streams["connect_share_porch"].startswith(f"rtsp://admin:{CAM_PASS}@")
+    sync = await fake_hub.wait_for("camera_sync", lambda m: len(m.cameras) == 2)
+    assert {c.camera_id: c.name for c in sync.cameras}["onvif.porch"] == "Porch"
+    assert CAM_PASS not in caplog.text
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def _source_options(url: str, sources: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    cams = {"camera.front": {**camera_options("on_request"), "name": "Front"}}
+    for cid, spec in sources.items():
+        cams[cid] = {**camera_options("on_request"), "name": spec["name"]}
+    return {
+        "cameras": cams,
+        "notify_target": "",
+        "go2rtc": {"url": url, "username": GO2RTC_USER, "password": GO2RTC_PASS},
+        "sources": sources,
+    }
+
+
+async def _watch(hass: HomeAssistant, hub: FakeHub, entry, camera: str, frames: int):
+    """Request, approve, token, session: returns the first frame's image and the close."""
+    incident = hub.incident()
+    request = hub.request(incident, [camera])
+    await hub.send(request)
+    await until(lambda: request.request_id in entry.runtime_data.pending, "pending")
+    await hass.services.async_call(
+        DOMAIN, "approve_request", {"request_id": request.request_id}, blocking=True
+    )
+    token = hub.token(incident, [camera])
+    sid = new_session_id()
+    start = len(hub.received)
+    await hub.send(SessionOpen(session_id=sid, token=token, camera_id=camera, scope="live", fps=5))
+    started = await hub.wait_for("session_started", start=start)
+    assert started.session_id == sid
+    await hub.wait_frames(frames)
+    header, payload = unpack_frame(hub.binary_frames[0])
+    assert header.session_id == sid
+    await entry.runtime_data.sessions[sid].stop("test_done")
+    closed = await hub.wait_for("session_close", lambda m: m.session_id == sid)
+    assert closed.frames_sent == len(hub.binary_frames)
+    return Image.open(io.BytesIO(payload)), closed
+
+
+async def test_live_session_frames_come_from_go2rtc(
+    hass: HomeAssistant, fake_hub: FakeHub
+) -> None:
+    state = StandinState(
+        frames=frame_sequence(96, 54, 3),
+        streams={"driveway": "rtsp://10.0.0.5/main"},
+        username=GO2RTC_USER,
+        password=GO2RTC_PASS,
+    )
+    entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
+    async with serve_go2rtc(state) as url:
+        spec = {"type": "go2rtc", "stream": "driveway", "name": "Driveway"}
+        hass.config_entries.async_update_entry(
+            entry, options=_source_options(url, {"go2rtc.driveway": spec})
+        )
+        await hass.async_block_till_done()
+        await until(lambda: entry.runtime_data.connection.is_connected, "connection")
+        await fake_hub.wait_for("camera_sync", lambda m: len(m.cameras) == 2)
+        image, closed = await _watch(hass, fake_hub, entry, "go2rtc.driveway", 2)
+        # The go2rtc stand-in's 96 x 54 frames (the HA test cameras give 64 x 48).
+        assert image.size == (96, 54)
+        assert closed.reason == "test_done"
+        assert state.frame_requests >= 2  # every frame the stand-in served is counted
+        assert "session_started" in audit_actions(entry)
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        await until(lambda: state.mjpeg_clients == 0, "go2rtc stream closed")
+
+
+async def test_live_session_from_onvif_snapshots_without_go2rtc(
+    hass: HomeAssistant, fake_hub: FakeHub
+) -> None:
+    cam = OnvifState(snapshot=photo_jpeg("squat.bmp", 160, 120))
+    entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
+    async with serve_onvif(cam) as (host, port):
+        spec = {
+            "type": "onvif",
+            "name": "Porch",
+            "host": host,
+            "port": port,
+            "username": cam.username,
+            "password": CAM_PASS,
+            "profile": "Profile_1",
+            "go2rtc_stream": None,
+        }
+        options = _source_options("", {"onvif.porch": spec})
+        del options["go2rtc"]
+        hass.config_entries.async_update_entry(entry, options=options)
+        await hass.async_block_till_done()
+        await until(lambda: entry.runtime_data.connection.is_connected, "connection")
+        image, _closed = await _watch(hass, fake_hub, entry, "onvif.porch", 1)
+        assert image.size == (160, 120)
+        assert cam.snapshot_requests >= 1
+        assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_go2rtc_camera_without_server_is_refused(
+    hass: HomeAssistant, fake_hub: FakeHub, tmp_path: Path
+) -> None:
+    """Deny by default: a go2rtc camera whose server is gone serves nothing."""
+    entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
+    spec = {"type": "go2rtc", "stream": "driveway", "name": "Driveway"}
+    options = _source_options("", {"go2rtc.driveway": spec})
+    del options["go2rtc"]
+    hass.config_entries.async_update_entry(entry, options=options)
+    await hass.async_block_till_done()
+    await until(lambda: entry.runtime_data.connection.is_connected, "connection")
+    incident = fake_hub.incident()
+    request = fake_hub.request(incident, ["go2rtc.driveway"])
+    await fake_hub.send(request)
+    await until(lambda: request.request_id in entry.runtime_data.pending, "pending")
+    await hass.services.async_call(
+        DOMAIN, "approve_request", {"request_id": request.request_id}, blocking=True
+    )
+    sid = new_session_id()
+    start = len(fake_hub.received)
+    token = fake_hub.token(incident, ["go2rtc.driveway"])
+    await fake_hub.send(
+        SessionOpen(session_id=sid, token=token, camera_id="go2rtc.driveway", scope="live")
+    )
+    closed = await fake_hub.wait_for("session_close", start=start)
+    assert closed.session_id == sid and closed.reason == "camera_unavailable"
+    assert fake_hub.binary_frames == []
+    assert await hass.config_entries.async_unload(entry.entry_id)

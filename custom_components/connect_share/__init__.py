@@ -13,6 +13,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_HUB_NAME, DOMAIN
+from .detection_manager import DetectionManager
 from .manager import ConnectShareConfigEntry, ConnectShareManager
 from .services import async_setup_services
 
@@ -47,8 +48,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry)
         entry_type=dr.DeviceEntryType.SERVICE,
     )
     _remove_stale_camera_devices(hass, entry)
+    # Optional: never fails the setup; a repair issue says why detection is off.
+    manager.detection = DetectionManager(hass, entry, manager)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    manager.detection.start()
     return True
 
 
@@ -83,5 +87,7 @@ async def _async_options_updated(hass: HomeAssistant, entry: ConnectShareConfigE
 
 async def async_unload_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> bool:
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if entry.runtime_data.detection is not None:
+        await entry.runtime_data.detection.async_stop()
     await entry.runtime_data.async_stop()
     return unloaded

@@ -8,6 +8,7 @@ from homeassistant.components.binary_sensor import BinarySensorEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .detection_entities import binary_sensors as detection_sensors
 from .entity import ConnectShareCameraEntity
 from .manager import ConnectShareConfigEntry
 
@@ -21,6 +22,7 @@ async def async_setup_entry(
 ) -> None:
     manager = entry.runtime_data
     async_add_entities(BeingViewedSensor(manager, cam, "being_viewed") for cam in manager.cameras)
+    async_add_entities(detection_sensors(manager))
 
 
 class BeingViewedSensor(ConnectShareCameraEntity, BinarySensorEntity):

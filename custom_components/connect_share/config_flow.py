@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,7 @@ from homeassistant.config_entries import (
     OptionsFlow,
 )
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
@@ -33,6 +35,7 @@ from .const import (
     INCIDENT_TYPES,
     MODES,
     OPT_CAMERAS,
+    OPT_DETECTION,
     OPT_NOTIFY,
 )
 from .protocol import KeySet, generate_private_key, private_key_to_pem
@@ -286,8 +289,60 @@ def camera_schema() -> vol.Schema:
             vol.Optional("masks", default=""): selector.TextSelector(
                 selector.TextSelectorConfig(multiline=True)
             ),
+            vol.Optional("detection", default=False): selector.BooleanSelector(),
+            vol.Optional("detection_fps", default=1): num(cfg(min=0.1, max=5, step=0.1, mode=box)),
         }
     )
+
+
+def detection_schema(current: Mapping[str, Any]) -> vol.Schema:
+    """Entry-level detection: model and labels (URL or local path, each with its sha256)."""
+    fields: dict[Any, Any] = {}
+    for key in (
+        "model_url",
+        "model_sha256",
+        "model_path",
+        "labels_url",
+        "labels_sha256",
+        "labels_path",
+    ):
+        fields[vol.Optional(key, default=str(current.get(key, "")))] = str
+    fields[vol.Optional("retention_days", default=current.get("retention_days", 14))] = (
+        selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=1,
+                max=365,
+                step=1,
+                unit_of_measurement="d",
+                mode=selector.NumberSelectorMode.BOX,
+            )
+        )
+    )
+    fields[vol.Optional("share_summaries", default=bool(current.get("share_summaries")))] = (
+        selector.BooleanSelector()
+    )
+    return vol.Schema(fields)
+
+
+def _clean_detection(data: Mapping[str, Any]) -> dict[str, Any]:
+    out = {
+        k: str(data.get(k, "") or "").strip()
+        for k in (
+            "model_url",
+            "model_sha256",
+            "model_path",
+            "labels_url",
+            "labels_sha256",
+            "labels_path",
+        )
+    }
+    for key in ("model_sha256", "labels_sha256"):
+        out[key] = out[key].lower()
+        if out[key] and not re.fullmatch(r"[0-9a-f]{64}", out[key]):
+            raise vol.Invalid("not a sha256", path=[key])
+    out["retention_days"] = int(data.get("retention_days", 14) or 14)
+    out["share_summaries"] = bool(data.get("share_summaries", False))
+    return out
 
 
 class ConnectShareOptionsFlow(SourceOptionsMixin, OptionsFlow):
@@ -300,6 +355,7 @@ class ConnectShareOptionsFlow(SourceOptionsMixin, OptionsFlow):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         current = dict(self.config_entry.options)
+        errors: dict[str, str] = {}
         if user_input is not None:
             old_cams = current.get(OPT_CAMERAS, {})
             self._options = {
@@ -307,8 +363,15 @@ class ConnectShareOptionsFlow(SourceOptionsMixin, OptionsFlow):
                 OPT_CAMERAS: {c: dict(old_cams.get(c, {})) for c in user_input[OPT_CAMERAS]},
             }
             self._apply_sources(current, user_input)
-            self._todo = list(self._options[OPT_CAMERAS])
-            return await self._after_init(user_input)
+            detection = user_input.get(OPT_DETECTION, current.get(OPT_DETECTION))
+            try:
+                if detection is not None:
+                    self._options[OPT_DETECTION] = _clean_detection(detection)
+            except vol.Invalid:
+                errors["base"] = "invalid_sha256"
+            else:
+                self._todo = list(self._options[OPT_CAMERAS])
+                return await self._after_init(user_input)
         schema = vol.Schema(
             {
                 vol.Optional(OPT_CAMERAS, default=entity_cameras(current)): (
@@ -318,9 +381,12 @@ class ConnectShareOptionsFlow(SourceOptionsMixin, OptionsFlow):
                 ),
                 vol.Optional(OPT_NOTIFY, default=current.get(OPT_NOTIFY, "")): str,
                 **self._source_fields(current),
+                vol.Optional(OPT_DETECTION): section(
+                    detection_schema(current.get(OPT_DETECTION) or {}), {"collapsed": True}
+                ),
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema)
+        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
 
     async def _next_camera(self) -> ConfigFlowResult:
         if not self._todo:

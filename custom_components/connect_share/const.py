@@ -20,6 +20,7 @@ CONF_FINGERPRINTS: Final = "fingerprints"
 
 OPT_CAMERAS: Final = "cameras"
 OPT_NOTIFY: Final = "notify_target"
+OPT_DETECTION: Final = "detection"  # entry-level detection options (model, retention, ...)
 
 MODES: Final = ("off", "registered", "on_request", "auto")
 INCIDENT_TYPES: Final = (
@@ -37,6 +38,7 @@ INCIDENT_TYPES: Final = (
 # Events on the HA bus (automations, blueprints, logbook).
 EVENT_REQUEST: Final = "connect_share_request"
 EVENT_ACCESS: Final = "connect_share_access"
+EVENT_DETECTION: Final = "connect_share_detection"
 EVENT_NOTIFY_ACTION: Final = "mobile_app_notification_action"
 ACTION_APPROVE: Final = "CONNECT_SHARE_APPROVE_"
 ACTION_DECLINE: Final = "CONNECT_SHARE_DECLINE_"
@@ -47,12 +49,14 @@ SERVICE_REVOKE: Final = "revoke_grant"
 SERVICE_REVOKE_ALL: Final = "revoke_all"
 SERVICE_PAUSE: Final = "pause_sharing"
 SERVICE_RESUME: Final = "resume_sharing"
+SERVICE_SHARE_FOOTAGE: Final = "share_footage"
 
 ISSUE_UNREACHABLE: Final = "hub_unreachable"
 ISSUE_REMOVED: Final = "installation_removed"
 ISSUE_AUDIT: Final = "audit_mismatch"
 ISSUE_AUDIT_LOCAL: Final = "audit_log_damaged"
 ISSUE_KEYS: Final = "hub_keys_changed"
+ISSUE_DETECTION: Final = "detection_unavailable"
 # Consecutive failed connection attempts before the resident is told (a blip is not news).
 UNREACHABLE_AFTER: Final = 3
 # A request the resident never answers is "no footage" after this long.

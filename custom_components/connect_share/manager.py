@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntry
@@ -81,6 +81,9 @@ from .rules import (
     settings_from_options,
 )
 from .sessions import LiveSession
+
+if TYPE_CHECKING:
+    from .detection_manager import DetectionManager
 
 _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
@@ -160,6 +163,7 @@ class ConnectShareManager:
         self.sessions: dict[str, LiveSession] = {}
         self.last_access: LastAccess | None = None
         self.listeners = Listeners()
+        self.detection: DetectionManager | None = None  # set up by __init__.py
         self.audit = AuditLog(Path(hass.config.path(DOMAIN, f"audit-{self.installation_id}.jsonl")))
         self.audit_check: dict[str, Any] = {"status": "not_run"}
         self._hub_audit: list[dict[str, Any]] = []
@@ -512,6 +516,8 @@ class ConnectShareManager:
             },
         }
         await self._audit("request_received", detail)
+        # A footage request (scope clip): the local events in its window, for the resident.
+        footage = await self.detection.async_footage_request(req) if self.detection else []
         for cam, v in verdicts.items():
             if not v.allowed:
                 self._log_refusal("request", v.reason, request_id=req.request_id, camera=cam)
@@ -526,7 +532,7 @@ class ConnectShareManager:
             self.pending[req.request_id] = PendingRequest(req, verdicts, time.time())
             self._fire_request_event("received", event_data)
             self.hass.bus.async_fire(EVENT_REQUEST, event_data)
-            await self._notify_request(self.pending[req.request_id])
+            await self._notify_request(self.pending[req.request_id], footage)
             self._timers[req.request_id] = async_call_later(
                 self.hass, REQUEST_TTL_S, partial(self._expire_request, req.request_id)
             )
@@ -966,7 +972,7 @@ class ConnectShareManager:
 
     # --- notifications ----------------------------------------------------------------------
 
-    async def _notify_request(self, pending: PendingRequest) -> None:
+    async def _notify_request(self, pending: PendingRequest, footage: list[str]) -> None:
         inc = pending.request.incident
         cams = ", ".join(self.camera_names.get(c, c) for c in pending.askable())
         title = "Connect Share: police request"
@@ -975,6 +981,11 @@ class ConnectShareManager:
             f"{cams} for incident {inc.case_number} ({inc.incident_type}): {inc.reason}. "
             f"Request id: {pending.request.request_id}"
         )
+        if footage:
+            message += (
+                "\n\nYour recorded events in the requested window (after approving, pick them "
+                "with the share_footage action):\n" + "\n".join(f"- {line}" for line in footage)
+            )
         persistent_notification.async_create(
             self.hass, message, title, f"{DOMAIN}_request_{pending.request.request_id}"
         )

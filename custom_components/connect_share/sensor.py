@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .detection_entities import sensors as detection_sensors
 from .entity import ConnectShareEntity
 from .manager import ConnectShareConfigEntry
 
@@ -27,6 +28,7 @@ async def async_setup_entry(
             ActiveSessionsSensor(manager, "active_sessions"),
             LastAccessSensor(manager, "last_access"),
             PendingRequestsSensor(manager, "pending_requests"),
+            *detection_sensors(manager),
         ]
     )
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, SupportsResponse
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
 from .const import (
@@ -20,6 +20,7 @@ from .const import (
     SERVICE_RESUME,
     SERVICE_REVOKE,
     SERVICE_REVOKE_ALL,
+    SERVICE_SHARE_FOOTAGE,
 )
 
 ATTR_ENTRY = "config_entry_id"
@@ -41,6 +42,17 @@ REVOKE_SCHEMA = vol.All(
 )
 ENTRY_SCHEMA = vol.Schema(_ENTRY)
 PAUSE_SCHEMA = vol.Schema({vol.Optional("duration"): cv.positive_time_period_dict, **_ENTRY})
+SHARE_SCHEMA = vol.Schema(
+    {
+        vol.Required("request_id"): cv.string,
+        vol.Required("camera"): cv.entity_id,
+        vol.Required("event_ids"): vol.All(cv.ensure_list, [cv.string], vol.Length(min=1)),
+        vol.Optional("kinds", default=["snapshot", "clip"]): vol.All(
+            cv.ensure_list, [vol.In(["snapshot", "clip"])], vol.Length(min=1)
+        ),
+        **_ENTRY,
+    }
+)
 
 
 def _managers(hass: HomeAssistant, call: ServiceCall) -> list:
@@ -94,6 +106,36 @@ def async_setup_services(hass: HomeAssistant) -> None:
         for manager in _managers(hass, call):
             await manager.async_set_paused(None, reason="service")
 
+    async def share_footage(call: ServiceCall) -> dict:
+        from .detection.footage import FootageError
+
+        request_id = call.data["request_id"]
+        detection = next(
+            (
+                m.detection
+                for m in _managers(hass, call)
+                if m.detection is not None and request_id in m.detection.footage_requests
+            ),
+            None,
+        )
+        if detection is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unknown_footage_request",
+                translation_placeholders={"request_id": request_id},
+            )
+        try:
+            records = await detection.async_share(
+                request_id, call.data["camera"], call.data["event_ids"], tuple(call.data["kinds"])
+            )
+        except FootageError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="footage_refused",
+                translation_placeholders={"reason": str(err)},
+            ) from err
+        return {"evidence": records}
+
     hass.services.async_register(
         DOMAIN,
         SERVICE_APPROVE,
@@ -106,3 +148,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(DOMAIN, SERVICE_REVOKE_ALL, revoke_all, ENTRY_SCHEMA)
     hass.services.async_register(DOMAIN, SERVICE_PAUSE, pause, PAUSE_SCHEMA)
     hass.services.async_register(DOMAIN, SERVICE_RESUME, resume, ENTRY_SCHEMA)
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SHARE_FOOTAGE,
+        share_footage,
+        SHARE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

@@ -161,7 +161,8 @@ class SourceOptionsMixin:
                         timeout=CHECK_TIMEOUT,
                     )
                 except SourceError as err:
-                    errors["base"] = flow_error(err)
+                    # A web server without go2rtc's /api answers 404: not go2rtc.
+                    errors["base"] = "not_go2rtc" if err.code == "not_found" else flow_error(err)
                 else:
                     self._options[OPT_GO2RTC] = {
                         "url": server.url,

@@ -10,30 +10,34 @@ integration keeps working.
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
-from homeassistant.components import media_source
+from homeassistant.components import media_source, persistent_notification
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from PIL import Image
 
 from custom_components.connect_share import hub_client
 from custom_components.connect_share.const import DOMAIN
+from tests.hub_harness import running_hub
 
 from .conftest import camera_options, enroll, until
 from .fake_hub import FakeHub
-from .helpers import entity_id
+from .helpers import audit_actions, entity_id
 
 pytestmark = pytest.mark.usefixtures("enable_custom_integrations")
 
 MODEL_NAME = "coco_ssd_mobilenet_v1_1.0_quant.tflite"
 MODEL_SHA256 = "e4b118e5e4531945de2e659742c7c590f7536f8d0ed26d135abcfe83b4779d13"
+LAT, LON = 52.3731, 4.8922
 LABELS_SHA256 = "dc183f003fc753c4c43fae6fdf7f387559449573f13fa32e517fb7453fd380f1"
 
 
@@ -209,3 +213,119 @@ async def test_no_model_configured_says_why(
     assert issue is not None
     assert "no detection model" in issue.translation_placeholders["reason"]
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_footage_request_shared_through_the_real_hub(
+    hass: HomeAssistant,
+    config_dir: Path,
+    cameras: dict,
+    model_server: str,
+    shared_dir: Path,
+    tmp_path: Path,
+) -> None:
+    """A footage request (scope clip) lists the local event; after approval the resident
+    shares it with ``share_footage``: the hub stores it and the officer sees it; the hourly
+    summary reaches the hub; without an approval nothing is shared."""
+    cameras["camera.front"].image = photo_jpeg(shared_dir)
+    assert await async_setup_component(hass, "persistent_notification", {})
+    (tmp_path / "hub").mkdir()
+    async with running_hub(tmp_path / "hub") as hub:
+        entry = await enroll(hass, hub.url, await hub.new_enrollment_code())
+        options = {
+            "notify_target": "",
+            "cameras": {
+                "camera.front": {
+                    **camera_options("registered"),
+                    "name": "Front",
+                    "detection": True,
+                    "detection_fps": 5,
+                },
+            },
+            "detection": {**detection_options(model_server), "share_summaries": True},
+        }
+        hass.config_entries.async_update_entry(entry, options=options)
+        await hass.async_block_till_done()
+        manager = entry.runtime_data
+        detection = manager.detection
+        await detection.ready.wait()
+        await until(lambda: manager.connection.is_connected, "connection")
+        store = detection.service.store
+        await until(
+            lambda: (latest := store.latest("camera.front")) is not None
+            and latest.snapshot is not None,
+            "event with snapshot",
+        )
+        event_id = store.latest("camera.front").event_id
+        iid = entry.data["installation_id"]
+
+        officer = await hub.create_user(role="officer")
+        api = hub.client(officer)
+        now = time.time()
+        window = (now - 600, now + 600)
+        incident = await api.open_incident(LAT, LON + 0.001, radius_m=300, window=window)
+        inc_id = incident["incident_id"]
+        for _ in range(200):
+            if any(c["camera_id"] == "camera.front" for c in await api.cameras_in_incident(inc_id)):
+                break
+            await hass.async_block_till_done()
+        await api.request_footage(inc_id, [(iid, "camera.front")], window)
+        await until(lambda: manager.pending, "footage request pending")
+        request_id = next(iter(manager.pending))
+        # The notification lists the local event in the requested window.
+        notes = persistent_notification._async_get_or_create_notifications(hass)
+        assert event_id in notes[f"{DOMAIN}_request_{request_id}"]["message"]
+
+        # Not approved yet: nothing leaves the house.
+        with pytest.raises(HomeAssistantError, match="not_approved"):
+            await hass.services.async_call(
+                DOMAIN,
+                "share_footage",
+                {"request_id": request_id, "camera": "camera.front", "event_ids": [event_id]},
+                blocking=True,
+            )
+        await hass.services.async_call(
+            DOMAIN, "approve_request", {"request_id": request_id}, blocking=True
+        )
+        await api.wait_for_grant(inc_id, "camera.front", scope="clip")
+        response = await hass.services.async_call(
+            DOMAIN,
+            "share_footage",
+            {"request_id": request_id, "camera": "camera.front", "event_ids": [event_id]},
+            blocking=True,
+            return_response=True,
+        )
+        records = response["evidence"]
+        assert [r["content_type"] for r in records] == ["image/jpeg"]  # no clip recorded
+        assert "person" in records[0]["labels"]  # Grace Hopper also wears a tie
+        assert "footage_shared" in audit_actions(entry)
+        listed = await api.expect(200, "GET", f"/api/v1/incidents/{inc_id}/evidence")
+        assert records[0]["evidence_id"] in {e["evidence_id"] for e in listed["evidence"]}
+
+        # The resident allowed summaries: counts (no pictures) reach the hub.
+        answer = await detection.async_upload_summary()
+        assert answer is not None and answer["rows"] >= 1
+        found = await api.expect(
+            200,
+            "GET",
+            f"/api/v1/incidents/{inc_id}/summaries?label=person"
+            f"&start={int(now - 3600)}&end={int(now + 3600)}",
+        )
+        assert [c["camera_id"] for c in found["cameras"]] == ["camera.front"]
+
+        # Revoking everything withdraws the approval: the next share is refused.
+        await hass.services.async_call(DOMAIN, "revoke_all", {}, blocking=True)
+        with pytest.raises(HomeAssistantError, match="not_approved"):
+            await hass.services.async_call(
+                DOMAIN,
+                "share_footage",
+                {"request_id": request_id, "camera": "camera.front", "event_ids": [event_id]},
+                blocking=True,
+            )
+        with pytest.raises(ServiceValidationError):
+            await hass.services.async_call(
+                DOMAIN,
+                "share_footage",
+                {"request_id": "req-unknown", "camera": "camera.front", "event_ids": [event_id]},
+                blocking=True,
+            )
+        assert await hass.config_entries.async_unload(entry.entry_id)

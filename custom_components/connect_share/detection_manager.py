@@ -20,7 +20,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.camera import async_get_image
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -39,8 +38,10 @@ from .const import (
 if TYPE_CHECKING:
     from .detection.events import DetectionEvent, EventChange
     from .detection.footage import FootageRequest
+    from .detection.pipeline import ClipRecorder
     from .detection.service import DetectionService
     from .manager import ConnectShareConfigEntry, ConnectShareManager
+    from .media.sources import CameraSource
     from .protocol.messages import AccessRequest
 
 _LOGGER = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ SUMMARY_INTERVAL = timedelta(hours=1)
 PRUNE_INTERVAL = timedelta(hours=6)
 SUMMARY_SPAN_S = 86400.0
 GROUPS = ("person", "vehicle")
+FETCH_TIMEOUT_S = 10
+CLIP_S = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,7 @@ class DetectionManager:
         self._tasks: list[asyncio.Task[Any]] = []
         self._unsubs: list[Callable[[], None]] = []
         self._recheck: dict[str, Callable[[], None]] = {}
+        self._sources: list[CameraSource] = []
         self._issue_id = f"{ISSUE_DETECTION}_{entry.entry_id}"
 
     @property
@@ -227,8 +231,10 @@ class DetectionManager:
             async_dispatcher_send(self.hass, self.signal(camera_id))
 
     async def _start_camera(self, service: DetectionService, camera_id: str, fps: float) -> None:
+        from .camera_sources import build_source
         from .media.jpeg import process_frame
         from .media.masks import MaskError, parse_masks
+        from .media.sources import SourceError
 
         text = str(
             (self.entry.options.get(OPT_CAMERAS) or {}).get(camera_id, {}).get("masks") or ""
@@ -239,28 +245,49 @@ class DetectionManager:
             # Deny by default: a camera whose masks cannot be read is not watched at all.
             _LOGGER.warning("%s: masks unreadable, detection stays off: %s", camera_id, err)
             return
+        try:
+            # The same sources live view uses: the HA camera entity, a go2rtc stream, ONVIF.
+            source = build_source(self.hass, self.entry.options, camera_id, timeout=FETCH_TIMEOUT_S)
+        except SourceError as err:
+            _LOGGER.warning("%s: no frame source, detection stays off: %s", camera_id, err)
+            return
+        self._sources.append(source)
         cam = service.camera(
             camera_id,
             on_change=partial(self._on_change, camera_id),
             mask=partial(process_frame, masks=masks) if masks else None,
             mask_polygons=list(masks) or None,
-            record_clip=None,
+            # Clips cannot be masked: only cameras without masks record them.
+            record_clip=None if masks else self._clip_recorder(camera_id),
         )
         if cam is None:
             return
         latest = await self.hass.async_add_executor_job(service.store.latest, camera_id)
         if latest is not None:
             self.last_event[camera_id] = latest.event
-
-        async def fetch_jpeg() -> bytes:
-            return (await async_get_image(self.hass, camera_id)).content
-
         self._tasks.append(
             self.entry.async_create_background_task(
-                self.hass, cam.run(fetch_jpeg, 1 / fps), f"{DOMAIN} detection {camera_id}"
+                self.hass, cam.run(source.snapshot, 1 / fps), f"{DOMAIN} detection {camera_id}"
             )
         )
         async_dispatcher_send(self.hass, self.signal(camera_id))
+
+    def _clip_recorder(self, camera_id: str) -> ClipRecorder | None:
+        """Clips from go2rtc (``stream.mp4``) for a camera that is a go2rtc stream."""
+        from .camera_sources import go2rtc_settings, source_spec
+        from .detection.clips import record_clip
+
+        server = go2rtc_settings(self.entry.options)
+        spec = source_spec(self.entry.options, camera_id) or {}
+        stream = spec.get("stream") if spec.get("type") == "go2rtc" else spec.get("go2rtc_stream")
+        if server is None or not stream or server.get("username"):
+            return None  # no go2rtc, an entity camera, or go2rtc behind a login
+        session = async_get_clientsession(self.hass)
+
+        async def record(_event: DetectionEvent, dest: Path) -> Path:
+            return await record_clip(session, str(server["url"]), str(stream), CLIP_S, dest)
+
+        return record
 
     async def async_stop(self) -> None:
         for unsub in [*self._unsubs, *self._recheck.values()]:
@@ -274,6 +301,9 @@ class DetectionManager:
         self._tasks.clear()
         if self.service is not None:
             await self.service.stop()  # ends running events, shuts the detector's thread
+        for source in self._sources:
+            await source.close()
+        self._sources.clear()
         for cancel in self._recheck.values():  # set by the END events just published
             cancel()
         self._recheck.clear()

@@ -13,6 +13,7 @@ defaults: an empty password field keeps the stored one.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -39,6 +40,7 @@ from .media.discovery import check_go2rtc, flow_error, read_onvif
 from .media.go2rtc import DEFAULT_PORT
 from .media.sources import SourceError
 
+_LOGGER = logging.getLogger(__name__)
 FIELD_OTHER = "other_cameras"
 FIELD_THEN = "add_source"
 THEN_GO2RTC = "go2rtc"
@@ -172,6 +174,7 @@ class SourceOptionsMixin:
                     self._streams = [
                         s for s in server.streams if not s.startswith(GO2RTC_STREAM_PREFIX)
                     ]
+                    await self._register_onvif_cameras()
                     return await self.async_step_go2rtc_streams()
         suggested = {"url": stored.get("url", ""), "username": stored.get("username", "")}
         if user_input:
@@ -193,6 +196,34 @@ class SourceOptionsMixin:
             description_placeholders={"port": str(DEFAULT_PORT)},
             errors=errors,
         )
+
+    async def _register_onvif_cameras(self) -> None:
+        """(Re-)register the ONVIF cameras' streams in the go2rtc server just set up; a
+        camera that cannot be reached now keeps live view by snapshots."""
+        server = go2rtc_settings(self._options)
+        if server is None:
+            return
+        client = go2rtc_client(self.hass, server, timeout=CHECK_TIMEOUT)
+        for spec in self._options.get(OPT_SOURCES, {}).values():
+            if spec.get("type") != KIND_ONVIF:
+                continue
+            name = GO2RTC_STREAM_PREFIX + slug(str(spec.get("name") or spec["host"]))
+            try:
+                await read_onvif(
+                    str(spec["host"]),
+                    int(spec.get("port") or 80),
+                    spec.get("username") or None,
+                    spec.get("password") or None,
+                    profile_token=spec.get("profile") or None,
+                    register_as=name,
+                    go2rtc=client,
+                    timeout=CHECK_TIMEOUT,
+                )
+            except SourceError as err:
+                _LOGGER.info("ONVIF camera %s not registered in go2rtc: %s", spec["host"], err.code)
+                spec["go2rtc_stream"] = None
+            else:
+                spec["go2rtc_stream"] = name
 
     async def async_step_go2rtc_streams(
         self, user_input: dict[str, Any] | None = None

@@ -330,3 +330,50 @@ async def test_go2rtc_camera_without_server_is_refused(
     assert closed.session_id == sid and closed.reason == "camera_unavailable"
     assert fake_hub.binary_frames == []
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_onvif_without_go2rtc_then_go2rtc_set_up_registers_it(
+    hass: HomeAssistant, fake_hub: FakeHub
+) -> None:
+    cam = OnvifState(snapshot=photo_jpeg("squat.bmp", 320, 240))
+    go2rtc = StandinState(frames=frame_sequence(64, 36, 1), streams={"yard": "rtsp://x/1"})
+    entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
+    await until(lambda: entry.runtime_data.connection.is_connected, "connection")
+    async with serve_onvif(cam) as (host, port), serve_go2rtc(go2rtc) as url:
+        result = await _options_init(hass, entry, add_source="onvif")
+        form = {"name": "Porch", "host": host, "port": port, "username": cam.username}
+        result = await _configure(hass, result, {**form, "password": CAM_PASS})
+        result = await _configure(hass, result, RULES)
+        result = await _configure(hass, result, RULES)
+        assert result["type"] == "create_entry"
+        await hass.async_block_till_done()
+        spec = entry.options["sources"]["onvif.porch"]
+        assert spec["go2rtc_stream"] is None and spec["profile"] == "Profile_1"
+
+        # Editing the camera with an empty password keeps the stored one.
+        result = await _options_init(hass, entry, add_source="onvif")
+        result = await _configure(hass, result, {**form, "profile": "Profile_2"})
+        assert result["step_id"] == "camera", result
+        result = await _configure(hass, result, RULES)
+        result = await _configure(hass, result, RULES)
+        assert result["type"] == "create_entry"
+        await hass.async_block_till_done()
+        spec = entry.options["sources"]["onvif.porch"]
+        assert spec["profile"] == "Profile_2" and spec["password"] == CAM_PASS
+
+        # Setting up go2rtc afterwards registers the camera there; its own streams are
+        # offered, the integration's registrations are not.
+        result = await _options_init(hass, entry, add_source="go2rtc")
+        result = await _configure(hass, result, {"url": url})
+        assert result["step_id"] == "go2rtc_streams"
+        schema = result["data_schema"].schema
+        options = next(v for k, v in schema.items() if k == "streams").config["options"]
+        assert options == ["yard"]
+        result = await _configure(hass, result, {"streams": []})
+        result = await _configure(hass, result, RULES)
+        result = await _configure(hass, result, RULES)
+        assert result["type"] == "create_entry"
+        await hass.async_block_till_done()
+    assert entry.options["sources"]["onvif.porch"]["go2rtc_stream"] == "connect_share_porch"
+    assert "Profile_2" in go2rtc.streams["connect_share_porch"]
+    assert await hass.config_entries.async_unload(entry.entry_id)

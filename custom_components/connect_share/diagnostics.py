@@ -36,6 +36,7 @@ async def async_get_config_entry_diagnostics(
                 for g in manager.grants.values()
             ],
             "sessions": [s.as_dict() for s in manager.sessions.values()],
+            "detection": manager.detection.diagnostics() if manager.detection else None,
             "audit": {
                 "path": str(manager.audit.path),
                 "entries": len(manager.audit.entries),

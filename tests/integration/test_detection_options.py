@@ -127,3 +127,31 @@ async def test_person_inside_a_mask_makes_no_event(
     assert cam.tracker.current is None and not detection.active("camera.front", "person")
     assert await hass.async_add_executor_job(detection.service.store.cameras) == []
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_diagnostics_show_detection_status(
+    hass: HomeAssistant, config_dir: Path, cameras: dict, fake_hub: FakeHub, shared_dir: Path
+) -> None:
+    from custom_components.connect_share.diagnostics import async_get_config_entry_diagnostics
+
+    entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
+    options = {
+        "notify_target": "",
+        "cameras": {
+            "camera.front": {
+                **camera_options("on_request"),
+                "name": "Front",
+                "detection": True,
+                "detection_fps": 2,
+            }
+        },
+        "detection": local_model(shared_dir),
+    }
+    hass.config_entries.async_update_entry(entry, options=options)
+    await hass.async_block_till_done()
+    await entry.runtime_data.detection.ready.wait()
+    diag = await async_get_config_entry_diagnostics(hass, entry)
+    assert diag["detection"]["status"] == "ready" and diag["detection"]["runtime_available"]
+    assert diag["detection"]["cameras"]["camera.front"]["running"] is True
+    assert diag["entry"]["data"]["private_key"] == "**REDACTED**"
+    assert await hass.config_entries.async_unload(entry.entry_id)

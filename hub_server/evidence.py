@@ -25,7 +25,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -38,7 +37,7 @@ from aiohttp import BodyPartReader, web
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from connect_share_protocol import ProtocolError, fingerprint, public_key_from_b64
+from connect_share_protocol import fingerprint, public_key_from_b64
 from connect_share_protocol.evidence import (
     EvidenceManifest,
     EvidenceMismatch,
@@ -50,15 +49,15 @@ from connect_share_protocol.evidence import (
 from . import audit, openapi
 from .auth import ALL_ROLES, AuthUser, current_user, policy
 from .errors import ApiError, bad_request, not_found
+from .installation_signatures import claimed_installation_id, verified_by_installation
 from .models import AccessRequestRow, GrantRow, Incident, Installation
 from .state import HUB, get_hub
 from .summaries import setup_summary_routes
-from .validation import path_id
+from .validation import HEX_ID, path_id
 
 _LOGGER = logging.getLogger(__name__)
 ENV_PREFIX = "CONNECT_SHARE_HUB_EVIDENCE_"
 MAX_MANIFEST_BYTES = 16 * 1024
-_EVIDENCE_ID = HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 SUPERVISING_ROLES = frozenset({"supervisor", "admin"})
 PRUNE_EVERY_S = 3600.0
 DEFAULT_RETENTION_DAYS = 90.0
@@ -116,7 +115,7 @@ def _all_records(root: Path) -> list[dict[str, Any]]:
         return []
     records = []
     for child in root.iterdir():
-        if _EVIDENCE_ID.match(child.name) and (record := _read_record(child)) is not None:
+        if HEX_ID.match(child.name) and (record := _read_record(child)) is not None:
             records.append(record)
     return sorted(records, key=lambda r: r["received_at"])
 
@@ -153,21 +152,9 @@ async def _authorise_upload(
     request: web.Request, signed: dict[str, Any]
 ) -> tuple[EvidenceManifest, Installation, AccessRequestRow, Incident]:
     hub = get_hub(request)
-    manifest_data = signed.get("manifest")
-    inst_id = manifest_data.get("installation_id") if isinstance(manifest_data, dict) else None
-    if not isinstance(inst_id, str):
-        raise bad_request("bad_manifest", "manifest.installation_id is missing")
-    if not HEX_ID.match(inst_id):  # hub ids are 32 hex: anything else cannot exist
-        raise ApiError(403, "unknown_installation", "no such installation")
+    inst_id = claimed_installation_id(signed.get("manifest"), "bad_manifest", "manifest")
     async with hub.db.read() as session:
-        inst = await session.get(Installation, inst_id)
-        if inst is None or inst.removed_at is not None:
-            raise ApiError(403, "unknown_installation", "no such installation")
-        try:
-            manifest = verify_manifest(public_key_from_b64(inst.public_key), signed)
-        except ProtocolError as err:
-            status = 403 if err.code == "bad_signature" else 400
-            raise ApiError(status, err.code, err.detail or err.code) from err
+        manifest, inst = await verified_by_installation(session, inst_id, verify_manifest, signed)
         req = await session.get(AccessRequestRow, manifest.request_id)
         if req is None or req.installation_id != inst.id or req.incident_id != manifest.incident_id:
             raise ApiError(403, "no_such_request", "no footage request to this installation")
@@ -335,7 +322,7 @@ async def _may_see(request: web.Request, user: AuthUser, record: dict[str, Any])
 
 async def _load_visible(request: web.Request) -> tuple[Path, dict[str, Any]]:
     evidence_id = request.match_info["evidence_id"]
-    if not _EVIDENCE_ID.match(evidence_id):
+    if not HEX_ID.match(evidence_id):
         raise not_found("evidence")
     directory = request.app[EVIDENCE].root / evidence_id
     record = await asyncio.get_running_loop().run_in_executor(None, _read_record, directory)

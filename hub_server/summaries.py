@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -22,13 +21,13 @@ from typing import Any
 
 from aiohttp import web
 
-from connect_share_protocol import ProtocolError, public_key_from_b64
 from connect_share_protocol.evidence import HOUR_MS, EventSummary, verify_summary
 
 from . import audit, openapi
 from .auth import ALL_ROLES, current_user, policy
 from .errors import ApiError, bad_request, not_found
-from .models import Incident, Installation
+from .installation_signatures import claimed_installation_id, verified_by_installation
+from .models import Incident
 from .search import cameras_in_radius
 from .state import get_hub
 from .validation import path_id, query_text
@@ -36,7 +35,6 @@ from .validation import path_id, query_text
 MAX_SUMMARY_BODY = 2 * 1024 * 1024
 MAX_QUERY_SPAN_S = 31 * 86400
 SUMMARIES_DIR = ".summaries"
-HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 _LOCK = web.AppKey("connect_share_summary_lock", asyncio.Lock)
 
 
@@ -102,20 +100,9 @@ async def upload_summary(request: web.Request) -> web.Response:
     hub = get_hub(request)
     signed = await _read_body(request)
     data = signed.get("summary") if isinstance(signed, dict) else None
-    inst_id = data.get("installation_id") if isinstance(data, dict) else None
-    if not isinstance(inst_id, str):
-        raise bad_request("bad_summary", "summary.installation_id is missing")
-    if not HEX_ID.match(inst_id):  # hub ids are 32 hex: anything else cannot exist
-        raise ApiError(403, "unknown_installation", "no such installation")
+    inst_id = claimed_installation_id(data, "bad_summary", "summary")
     async with hub.db.read() as session:
-        inst = await session.get(Installation, inst_id)
-    if inst is None or inst.removed_at is not None:
-        raise ApiError(403, "unknown_installation", "no such installation")
-    try:
-        summary = verify_summary(public_key_from_b64(inst.public_key), signed)
-    except ProtocolError as err:
-        status = 403 if err.code == "bad_signature" else 400
-        raise ApiError(status, err.code, err.detail or err.code) from err
+        summary, inst = await verified_by_installation(session, inst_id, verify_summary, signed)
     now_ms = int(time.time() * 1000)
     if summary.end_ms > now_ms + 2 * HOUR_MS:
         raise bad_request("bad_summary", "the summary reaches into the future")

@@ -151,13 +151,13 @@ def is_clean_text(value: str) -> bool:
     return True
 
 
-_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+HEX_ID = re.compile(r"^[0-9a-f]{32}$")  # every hub id is uuid4().hex
 
 
 def path_id(request: web.Request, name: str, what: str) -> str:
     """A 32-hex id from the URL; anything else cannot exist, so it is a 404."""
     value = request.match_info[name]
-    if not _ID_RE.match(value):
+    if not HEX_ID.match(value):
         raise ApiError(404, "not_found", f"{what} not found")
     return value
 

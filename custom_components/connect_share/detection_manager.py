@@ -20,7 +20,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -158,6 +159,11 @@ class DetectionManager:
                 self.hass, self._async_start(), f"{DOMAIN} detection start"
             )
         )
+        # Entries are not unloaded at shutdown: end running events and the worker thread.
+        self._unsubs.append(self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._on_ha_stop))
+
+    async def _on_ha_stop(self, _event: Event) -> None:
+        await self.async_stop()
 
     async def _async_start(self) -> None:
         try:

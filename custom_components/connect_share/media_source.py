@@ -22,7 +22,7 @@ from homeassistant.components.media_source import (
     PlayMedia,
     Unresolvable,
 )
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
@@ -40,16 +40,27 @@ async def async_get_media_source(hass: HomeAssistant) -> MediaSource:
     return DetectionMediaSource(hass)
 
 
-def _stores(hass: HomeAssistant) -> dict[str, tuple[str, EventStore]]:
-    """entry_id -> (title, store) for loaded entries whose detection service exists."""
+def _stores(hass: HomeAssistant) -> dict[str, tuple[ConfigEntry, EventStore]]:
+    """entry_id -> (entry, store) for loaded entries whose detection service exists."""
     out = {}
     for entry in hass.config_entries.async_entries(DOMAIN):
         if entry.state is not ConfigEntryState.LOADED:
             continue
         detection = entry.runtime_data.detection
         if detection is not None and detection.service is not None:
-            out[entry.entry_id] = (entry.title, detection.service.store)
+            out[entry.entry_id] = (entry, detection.service.store)
     return out
+
+
+def _camera_name(hass: HomeAssistant, entry_id: str, camera_id: str) -> str:
+    """The name the resident knows: entity name, go2rtc / ONVIF source name, or the id."""
+    entry = hass.config_entries.async_get_entry(entry_id)
+    try:
+        from .camera_sources import camera_name
+    except ImportError:  # pragma: no cover - media dependencies missing
+        state = hass.states.get(camera_id)
+        return state.name if state else camera_id
+    return camera_name(hass, entry.options if entry else {}, camera_id)
 
 
 def _store(hass: HomeAssistant, entry_id: str) -> EventStore:
@@ -118,11 +129,10 @@ class DetectionMediaSource(MediaSource):
     async def _root(self) -> BrowseMediaSource:
         base = self._dir("", self.name or DOMAIN, MediaClass.DIRECTORY)
         base.children = []
-        for entry_id, (_title, store) in _stores(self.hass).items():
+        for entry_id, (_entry, store) in _stores(self.hass).items():
             cameras = await self.hass.async_add_executor_job(store.cameras)
             for camera_id in cameras:
-                state = self.hass.states.get(camera_id)
-                name = state.name if state else camera_id
+                name = _camera_name(self.hass, entry_id, camera_id)
                 base.children.append(
                     self._dir(f"{entry_id}/{camera_id}", name, MediaClass.DIRECTORY)
                 )
@@ -132,10 +142,8 @@ class DetectionMediaSource(MediaSource):
         days = await self.hass.async_add_executor_job(lambda: list(store.iter_days(camera_id)))
         if not days:
             raise BrowseError("No events for this camera")
-        state = self.hass.states.get(camera_id)
-        base = self._dir(
-            f"{entry_id}/{camera_id}", state.name if state else camera_id, MediaClass.DIRECTORY
-        )
+        name = _camera_name(self.hass, entry_id, camera_id)
+        base = self._dir(f"{entry_id}/{camera_id}", name, MediaClass.DIRECTORY)
         base.children = [
             self._dir(f"{entry_id}/{camera_id}/{day}", day, MediaClass.DIRECTORY) for day in days
         ]

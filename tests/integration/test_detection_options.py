@@ -3,13 +3,17 @@ a person inside a privacy mask makes no event."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
+from homeassistant.components import media_source
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 
 from custom_components.connect_share import hub_client
 from custom_components.connect_share.const import DOMAIN
@@ -154,4 +158,85 @@ async def test_diagnostics_show_detection_status(
     assert diag["detection"]["status"] == "ready" and diag["detection"]["runtime_available"]
     assert diag["detection"]["cameras"]["camera.front"]["running"] is True
     assert diag["entry"]["data"]["private_key"] == "**REDACTED**"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) * 40
+
+
+@pytest.fixture
+async def go2rtc_like(socket_enabled: None, shared_dir: Path) -> AsyncIterator[dict[str, Any]]:
+    """The two go2rtc endpoints detection uses: a frame and a recorded MP4 (a real photo,
+    a small MP4-shaped body); counts the clip requests."""
+    seen: dict[str, Any] = {"clips": []}
+    frame = photo_jpeg(shared_dir)
+
+    async def frame_jpeg(request: web.Request) -> web.Response:
+        return web.Response(body=frame, content_type="image/jpeg")
+
+    async def stream_mp4(request: web.Request) -> web.Response:
+        seen["clips"].append(dict(request.query))
+        return web.Response(body=MP4, content_type="video/mp4")
+
+    app = web.Application()
+    app.router.add_get("/api/frame.jpeg", frame_jpeg)
+    app.router.add_get("/api/stream.mp4", stream_mp4)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    seen["url"] = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    yield seen
+    await runner.cleanup()
+
+
+async def test_go2rtc_camera_records_a_clip_shown_in_the_media_browser(
+    hass: HomeAssistant,
+    config_dir: Path,
+    cameras: dict,
+    fake_hub: FakeHub,
+    shared_dir: Path,
+    go2rtc_like: dict[str, Any],
+    hass_client: Any,
+) -> None:
+    entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
+    cam_id = "go2rtc.driveway"
+    options = {
+        "notify_target": "",
+        "go2rtc": {"url": go2rtc_like["url"], "username": "", "password": ""},
+        "sources": {cam_id: {"type": "go2rtc", "stream": "driveway", "name": "Driveway"}},
+        "cameras": {
+            cam_id: {
+                **camera_options("registered"),
+                "name": "Driveway",
+                "detection": True,
+                "detection_fps": 5,
+            }
+        },
+        "detection": local_model(shared_dir),
+    }
+    hass.config_entries.async_update_entry(entry, options=options)
+    await hass.async_block_till_done()
+    detection = entry.runtime_data.detection
+    await detection.ready.wait()
+    store = detection.service.store
+    await until(
+        lambda: (latest := store.latest(cam_id)) is not None and latest.clip is not None,
+        "event with a clip",
+    )
+    assert go2rtc_like["clips"][0]["src"] == "driveway"
+    assert await async_setup_component(hass, "media_source", {})
+    await hass.async_block_till_done()
+    root = await media_source.async_browse_media(hass, f"media-source://{DOMAIN}")
+    assert [c.title for c in root.children] == ["Driveway"]
+    cam = await media_source.async_browse_media(hass, root.children[0].media_content_id)
+    day = await media_source.async_browse_media(hass, cam.children[0].media_content_id)
+    event = await media_source.async_browse_media(hass, day.children[0].media_content_id)
+    assert [c.title for c in event.children] == ["Snapshot", "Clip"]
+    resolved = await media_source.async_resolve_media(
+        hass, event.children[1].media_content_id, None
+    )
+    assert resolved.mime_type == "video/mp4"
+    resp = await (await hass_client()).get(resolved.url)
+    assert resp.status == 200 and await resp.read() == MP4
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -377,3 +378,54 @@ async def test_onvif_without_go2rtc_then_go2rtc_set_up_registers_it(
     assert entry.options["sources"]["onvif.porch"]["go2rtc_stream"] == "connect_share_porch"
     assert "Profile_2" in go2rtc.streams["connect_share_porch"]
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_real_hub_officer_watches_a_go2rtc_camera(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    """The real hub (in-process) lists the go2rtc camera, the resident approves, and the
+    officer's MJPEG carries the go2rtc stand-in's frames."""
+    from tests.hub_harness import running_hub
+
+    state = StandinState(
+        frames=frame_sequence(96, 54, 3),
+        streams={"driveway": "rtsp://10.0.0.5/main"},
+        username=GO2RTC_USER,
+        password=GO2RTC_PASS,
+    )
+    (tmp_path / "hub").mkdir()
+    async with running_hub(tmp_path / "hub") as hub, serve_go2rtc(state) as url:
+        entry = await enroll(hass, hub.url, await hub.new_enrollment_code())
+        spec = {"type": "go2rtc", "stream": "driveway", "name": "Driveway"}
+        hass.config_entries.async_update_entry(
+            entry, options=_source_options(url, {"go2rtc.driveway": spec})
+        )
+        await hass.async_block_till_done()
+        manager = entry.runtime_data
+        await until(lambda: manager.connection.is_connected, "connection")
+        iid = entry.data["installation_id"]
+
+        api = hub.client(await hub.create_user(role="analyst"))
+        incident = await api.open_incident(lat=52.3731, lon=4.8932, radius_m=300)
+
+        async def listed() -> bool:
+            cams = await api.cameras_in_incident(incident["incident_id"])
+            return any(c["camera_id"] == "go2rtc.driveway" for c in cams)
+
+        for _ in range(200):
+            if await listed():
+                break
+            await hass.async_block_till_done()
+        assert await listed()
+        await api.request_access(incident["incident_id"], [(iid, "go2rtc.driveway")], scope="live")
+        await until(lambda: manager.pending, "pending request")
+        request_id = next(iter(manager.pending))
+        await hass.services.async_call(
+            DOMAIN, "approve_request", {"request_id": request_id}, blocking=True
+        )
+        grant = await api.wait_for_grant(incident["incident_id"], "go2rtc.driveway", "live")
+        session = await api.open_session(grant["grant_id"], "go2rtc.driveway", fps=5)
+        frames = await api.read_mjpeg(session["session_id"], count=2)
+        assert [Image.open(io.BytesIO(f)).size for f in frames] == [(96, 54), (96, 54)]
+        assert state.frame_requests >= 2
+        assert await hass.config_entries.async_unload(entry.entry_id)

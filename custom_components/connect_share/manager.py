@@ -348,7 +348,8 @@ class ConnectShareManager:
     # --- hub connection callbacks ----------------------------------------------------------
 
     async def _on_connected(self, auth_ok: AuthOk) -> None:
-        ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_UNREACHABLE}_{self.entry.entry_id}")
+        for issue in (ISSUE_UNREACHABLE, ISSUE_REMOVED):
+            ir.async_delete_issue(self.hass, DOMAIN, f"{issue}_{self.entry.entry_id}")
         self._check_key_rotation(auth_ok.jwks)
         await self.async_sync_cameras()
         self._hub_audit = []

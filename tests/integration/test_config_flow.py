@@ -130,6 +130,7 @@ async def test_reauth_when_hub_forgets_installation(hass: HomeAssistant, fake_hu
     assert entry.data["installation_id"] != old_installation
     assert entry.state is ConfigEntryState.LOADED
     await until(lambda: entry.runtime_data.connection.is_connected, "reconnection")
+    assert issues.async_get_issue(DOMAIN, f"installation_removed_{entry.entry_id}") is None
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 

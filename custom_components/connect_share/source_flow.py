@@ -49,7 +49,8 @@ CHECK_TIMEOUT = 10.0
 
 
 def normalize_go2rtc_url(text: str) -> str:
-    """``host`` -> ``http://host:1984``; a URL without a port gets go2rtc's default."""
+    """``host`` -> ``http://host:1984``: plain http without a port gets go2rtc's default
+    API port; https (go2rtc behind a TLS proxy) keeps the scheme's own port."""
     text = text.strip()
     if "://" not in text:
         text = "http://" + text
@@ -58,7 +59,8 @@ def normalize_go2rtc_url(text: str) -> str:
         raise vol.Invalid("not an http(s) URL")
     if parts.username or parts.password:
         raise vol.Invalid("credentials go in the username and password fields")
-    netloc = parts.netloc if parts.port else f"{parts.netloc}:{DEFAULT_PORT}"
+    has_port = parts.port is not None or parts.scheme == "https"
+    netloc = parts.netloc if has_port else f"{parts.netloc}:{DEFAULT_PORT}"
     return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 

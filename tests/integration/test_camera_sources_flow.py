@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import voluptuous as vol
 from homeassistant.core import HomeAssistant
 from PIL import Image
 
@@ -21,6 +22,7 @@ from custom_components.connect_share.protocol.messages import (
     new_session_id,
     unpack_frame,
 )
+from custom_components.connect_share.source_flow import normalize_go2rtc_url
 from tests.media.frames import frame_sequence, photo_jpeg
 from tests.media.go2rtc_standin import StandinState
 from tests.media.go2rtc_standin import serve as serve_go2rtc
@@ -41,6 +43,26 @@ RULES = {"mode": "on_request", "max_fps": 5}
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hub_client, "backoff_delay", lambda attempt: 0.01)
+
+
+@pytest.mark.parametrize(
+    ("text", "url"),
+    [
+        ("192.168.1.5", "http://192.168.1.5:1984"),
+        ("http://nvr.local/", "http://nvr.local:1984"),
+        ("http://nvr.local:8080/go2rtc/", "http://nvr.local:8080/go2rtc"),
+        ("https://nvr.example", "https://nvr.example"),
+        ("ftp://nvr.local", None),
+        ("http://u:pw@nvr.local", None),
+        ("http://", None),
+    ],
+)
+def test_go2rtc_url_normalised(text: str, url: str | None) -> None:
+    if url is None:
+        with pytest.raises(vol.Invalid):
+            normalize_go2rtc_url(text)
+    else:
+        assert normalize_go2rtc_url(text) == url
 
 
 def _logged(caplog: pytest.LogCaptureFixture, secret: str) -> list[str]:

@@ -87,6 +87,7 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
+NEUTRAL_REVOKE_REASON = "revoked_by_resident"
 
 type ConnectShareConfigEntry = ConfigEntry[ConnectShareManager]
 
@@ -877,17 +878,23 @@ class ConnectShareManager:
         self._updated()
 
     async def async_revoke_all(self, reason: str = "resident_revoke_all") -> None:
+        something_live = bool(self.grants or self.sessions or self.state.approvals)
         msg = Revoke(reason=reason, token_ids=sorted(self.grants), all=True)
         await self._apply_revoke(msg, source="resident")
         self.state.approvals.clear()
         for request_id in list(self.pending):
             await self.async_decline(request_id, reason="revoked")
         await self._save_state()
-        await self.connection.send(msg)
+        if something_live:
+            # The hub learns that grants ended, never why: "paused" sent every time someone
+            # comes home would tell it when the house is occupied. Our own log keeps the why.
+            await self.connection.send(
+                Revoke(reason=NEUTRAL_REVOKE_REASON, token_ids=msg.token_ids, all=True)
+            )
 
     async def async_revoke(self, token_id: str | None, incident_id: str | None) -> None:
         msg = Revoke(
-            reason="resident_revoke",
+            reason=NEUTRAL_REVOKE_REASON,
             token_ids=[token_id] if token_id else [],
             incident_id=incident_id,
         )

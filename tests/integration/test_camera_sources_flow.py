@@ -325,6 +325,45 @@ async def test_live_session_from_onvif_snapshots_without_go2rtc(
         assert await hass.config_entries.async_unload(entry.entry_id)
 
 
+async def test_async_snapshot_from_every_kind_of_camera(
+    hass: HomeAssistant, socket_enabled: None
+) -> None:
+    """``camera_sources.async_snapshot``: entity, go2rtc stream, ONVIF; unknown ids refused."""
+    from custom_components.connect_share.camera_sources import async_snapshot
+    from custom_components.connect_share.media.sources import SourceError
+
+    cam = OnvifState(snapshot=photo_jpeg("squat.bmp", 160, 120))
+    state = StandinState(frames=frame_sequence(96, 54, 1), streams={"driveway": "rtsp://x"})
+    async with serve_onvif(cam) as (host, port), serve_go2rtc(state) as url:
+        onvif = {
+            "type": "onvif",
+            "name": "Porch",
+            "host": host,
+            "port": port,
+            "username": cam.username,
+            "password": CAM_PASS,
+        }
+        options = _source_options(
+            url,
+            {
+                "go2rtc.driveway": {"type": "go2rtc", "stream": "driveway", "name": "Driveway"},
+                "onvif.porch": onvif,
+            },
+        )
+        options["go2rtc"].update(username="", password="")
+        sizes = {}
+        for cid in ("camera.front", "go2rtc.driveway", "onvif.porch"):
+            sizes[cid] = Image.open(io.BytesIO(await async_snapshot(hass, options, cid))).size
+        assert sizes == {
+            "camera.front": (64, 48),
+            "go2rtc.driveway": (96, 54),
+            "onvif.porch": (160, 120),
+        }
+        for cid in ("camera.nowhere", "go2rtc.unknown", "sensor.front"):
+            with pytest.raises(SourceError):
+                await async_snapshot(hass, options, cid)
+
+
 async def test_go2rtc_camera_without_server_is_refused(
     hass: HomeAssistant, fake_hub: FakeHub
 ) -> None:

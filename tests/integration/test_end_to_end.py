@@ -137,7 +137,7 @@ async def test_request_approve_session_pause_revoke_audit(
     # No frame left after the close: the count the hub got is the count we report.
     assert closed.frames_sent == len(fake_hub.binary_frames)
     revoke_msg = await fake_hub.wait_for("revoke", lambda m: m.all)
-    assert revoke_msg.reason in ("paused", "button")
+    assert revoke_msg.reason == "revoked_by_resident"  # never "paused": no occupancy leak
     await until(lambda: hass.states.get(viewed).state == "off", "not viewed")
 
     # 6. The next request is refused by the local rules: the hub hears only "no footage".

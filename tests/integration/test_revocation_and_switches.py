@@ -107,3 +107,22 @@ async def test_unanswered_request_expires_as_no_footage(
     assert audit_actions(entry)[-1] == "request_declined"
     assert entry.runtime_data.audit.entries[-1].detail["reason"] == "expired"
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_pause_with_nothing_running_tells_the_hub_nothing(
+    hass: HomeAssistant, fake_hub: FakeHub
+) -> None:
+    """Pausing while someone is home must not reveal occupancy to the hub."""
+    entry = await _setup(hass, fake_hub)
+    start = len(fake_hub.received)
+    await hass.services.async_call(DOMAIN, "pause_sharing", {}, blocking=True)
+    assert entry.runtime_data.is_paused()
+    # A request after the pause: its answer travels the same ordered socket, so a revoke
+    # sent by the pause would have arrived before it.
+    request = fake_hub.request(fake_hub.incident(), ["camera.front"])
+    await fake_hub.send(request)
+    decision = await fake_hub.wait_for("decision", start=start)
+    assert decision.approved_camera_ids == []
+    assert [m.TYPE for m in fake_hub.received[start:]] == ["decision"]
+    assert "pause" in audit_actions(entry)
+    assert await hass.config_entries.async_unload(entry.entry_id)

@@ -161,3 +161,21 @@ def build_source(
 def uses_stream(source: CameraSource) -> bool:
     """go2rtc gives a continuous MJPEG stream; entities and ONVIF give snapshots."""
     return isinstance(source, Go2rtcSource)
+
+
+async def async_snapshot(
+    hass: HomeAssistant,
+    options: Mapping[str, Any],
+    camera_id: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> bytes:
+    """One checked JPEG from any shared camera (entity, go2rtc or ONVIF), e.g. for detection.
+    Raises ``SourceError``."""
+    if not camera_available(hass, options, camera_id):
+        raise SourceError("unavailable", f"{camera_id}: not available")
+    source = build_source(hass, options, camera_id, timeout=timeout)
+    try:
+        return await source.snapshot()
+    finally:
+        await source.close()

@@ -55,6 +55,7 @@ SUMMARY_SPAN_S = 86400.0
 GROUPS = ("person", "vehicle")
 FETCH_TIMEOUT_S = 10
 CLIP_S = 10
+MAX_FOOTAGE_REQUESTS = 200  # remembered in memory for share_footage
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +364,8 @@ class DetectionManager:
         except FootageError:
             return []
         self.footage_requests[req.request_id] = (req, footage)
+        while len(self.footage_requests) > MAX_FOOTAGE_REQUESTS:  # oldest first (insertion)
+            self.footage_requests.pop(next(iter(self.footage_requests)))
         if not self.is_ready:
             return []
         assert self.service is not None

@@ -240,3 +240,58 @@ async def test_go2rtc_camera_records_a_clip_shown_in_the_media_browser(
     resp = await (await hass_client()).get(resolved.url)
     assert resp.status == 200 and await resp.read() == MP4
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_no_runtime_is_a_repair_with_the_reason(
+    hass: HomeAssistant, config_dir: Path, cameras: dict, fake_hub: FakeHub, shared_dir: Path
+) -> None:
+    """As on Home Assistant OS: neither LiteRT nor tflite-runtime imports."""
+    import sys
+
+    from custom_components.connect_share.detection import runtime
+
+    names = (
+        "ai_edge_litert",
+        "ai_edge_litert.interpreter",
+        "tflite_runtime",
+        "tflite_runtime.interpreter",
+    )
+    saved = {name: sys.modules.get(name, False) for name in names}
+    for name in names:
+        sys.modules[name] = None  # type: ignore[assignment]  # import raises ImportError
+    runtime._find.cache_clear()
+    try:
+        entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
+        options = {
+            "notify_target": "",
+            "cameras": {
+                "camera.front": {
+                    **camera_options("on_request"),
+                    "name": "Front",
+                    "detection": True,
+                }
+            },
+            "detection": local_model(shared_dir),
+        }
+        hass.config_entries.async_update_entry(entry, options=options)
+        await hass.async_block_till_done()
+        detection = entry.runtime_data.detection
+        await detection.ready.wait()
+        assert detection.service.status.value == "unavailable"
+        issue = ir.async_get(hass).async_get_issue(
+            DOMAIN, f"detection_unavailable_{entry.entry_id}"
+        )
+        assert issue is not None
+        reason = issue.translation_placeholders["reason"]
+        assert "ai-edge-litert" in reason and "unavailable" in reason
+        # The rest of the integration is unaffected.
+        await until(lambda: entry.runtime_data.connection.is_connected, "connection")
+        await fake_hub.wait_for("camera_sync", lambda m: len(m.cameras) == 1)
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        for name, module in saved.items():
+            if module is False:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+        runtime._find.cache_clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import sessions
+from . import sessions, snapshots
 from .auth import LIVE_ROLES, current_user, policy
 from .errors import ApiError, not_found
 from .models import LiveSessionRow
@@ -126,3 +126,20 @@ async def close_session(request: web.Request) -> web.Response:
     session_id = path_id(request, "session_id", "session")
     reason = await sessions.close_by_officer(hub, user, session_id)
     return web.json_response({"session_id": session_id, "ended": reason})
+
+
+@routes.post("/api/v1/grants/{grant_id}/snapshot")
+@policy(*LIVE_ROLES)
+async def snapshot(request: web.Request) -> web.Response:
+    """One JPEG from the grant's camera (scope ``snapshot``), fetched now, never stored."""
+    hub = get_hub(request)
+    user = current_user(request)
+    jpeg = await snapshots.take_snapshot(hub, user, path_id(request, "grant_id", "grant"))
+    return web.Response(
+        body=jpeg,
+        headers={
+            "Content-Type": "image/jpeg",
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

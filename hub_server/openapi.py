@@ -307,6 +307,16 @@ PATHS: dict[str, dict[str, Any]] = {
             params=[_path("grant_id")],
         )
     },
+    "/api/v1/grants/{grant_id}/snapshot": {
+        "post": _op(
+            "Take one snapshot under a snapshot grant: the installation sends one masked "
+            "JPEG, which is returned (image/jpeg, Cache-Control: no-store) and never stored",
+            roles=LIVE,
+            errors=(404, 409, 504),
+            content_type="image/jpeg",
+            params=[_path("grant_id")],
+        )
+    },
     "/api/v1/sessions": {
         "post": _op(
             "Open a live session on an approved camera",

@@ -53,6 +53,8 @@ class RelaySession:
     state: str = "opening"  # opening -> live -> ended
     end_reason: str | None = None
     frames: int = 0
+    # A snapshot takes one frame; anything the installation sends after it is dropped.
+    frame_limit: int | None = None
     started: asyncio.Event = field(default_factory=asyncio.Event)
     viewers: set[Viewer] = field(default_factory=set)
     timer: asyncio.TimerHandle | None = None
@@ -98,6 +100,7 @@ class LiveRelay:
             or session.installation_id != installation_id  # never cross installations
             or session.state != "live"
             or not jpeg.startswith(JPEG_SOI)
+            or (session.frame_limit is not None and session.frames >= session.frame_limit)
         ):
             return False
         session.frames += 1

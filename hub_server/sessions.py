@@ -45,7 +45,47 @@ async def open_session(
     if conn is None:
         raise ApiError(409, "installation_offline", "the installation is not connected")
 
+    live = await begin(hub, user, grant, camera_id)
+    sent = await conn.send(
+        SessionOpen(
+            session_id=live.id,
+            token=grant.token,
+            camera_id=camera_id,
+            scope="live",
+            fps=min(fps, grant.max_fps),
+        )
+    )
+    if not sent:
+        await end_session(hub, live, "installation_offline", notify_installation=False)
+        raise ApiError(409, "installation_offline", "the installation is not connected")
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(hub.settings.session_open_timeout_s):
+            await live.started.wait()
+    if live.state == "live":
+        return live
+    if live.state == "ended":
+        raise ApiError(409, "session_refused", f"the installation refused: {live.end_reason}")
+    await end_session(hub, live, "installation_timeout")
+    raise ApiError(504, "installation_timeout", "the installation did not start the session")
+
+
+async def begin(
+    hub: Hub,
+    user: AuthUser,
+    grant: GrantRow,
+    camera_id: str,
+    *,
+    scope: str = "live",
+    frame_limit: int | None = None,
+) -> RelaySession:
+    """Record the session and its ``session.start`` entry; register it with the relay.
+
+    The caller then sends ``session_open``; the session ends at the token's expiry at the
+    latest.
+    """
+    now = time.time()
     session_id = new_session_id()
+    extra = {"scope": scope} if scope != "live" else {}
     async with hub.db.write() as s:
         s.add(
             LiveSessionRow(
@@ -71,6 +111,7 @@ async def open_session(
             camera_id=camera_id,
             officer_name=user.display_name,
             badge=user.badge,
+            **extra,
         )
     live = RelaySession(
         id=session_id,
@@ -80,34 +121,14 @@ async def open_session(
         incident_id=grant.incident_id,
         opened_by=user.id,
         expires_at=grant.expires_at,
+        frame_limit=frame_limit,
     )
     hub.relay.add(live)
-    loop = asyncio.get_running_loop()
-    live.timer = loop.call_later(
+    live.timer = asyncio.get_running_loop().call_later(
         max(0.0, grant.expires_at - time.time()),
         lambda: hub.spawn(end_session(hub, live, "token_expired"), "session-expiry"),
     )
-    sent = await conn.send(
-        SessionOpen(
-            session_id=session_id,
-            token=grant.token,
-            camera_id=camera_id,
-            scope="live",
-            fps=min(fps, grant.max_fps),
-        )
-    )
-    if not sent:
-        await end_session(hub, live, "installation_offline", notify_installation=False)
-        raise ApiError(409, "installation_offline", "the installation is not connected")
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(hub.settings.session_open_timeout_s):
-            await live.started.wait()
-    if live.state == "live":
-        return live
-    if live.state == "ended":
-        raise ApiError(409, "session_refused", f"the installation refused: {live.end_reason}")
-    await end_session(hub, live, "installation_timeout")
-    raise ApiError(504, "installation_timeout", "the installation did not start the session")
+    return live
 
 
 async def mark_started(hub: Hub, installation_id: str, session_id: str) -> bool:

@@ -45,6 +45,8 @@ class Settings:
     # An installation silent for this long is dropped (it pings every 20 s).
     stale_after_s: float = 75.0
     session_open_timeout_s: float = 10.0
+    # How long a snapshot may take: session start plus the first frame.
+    snapshot_timeout_s: float = 10.0
     viewer_queue_frames: int = 2
     enrollment_code_ttl_s: int = 7 * 24 * 3600
     # Run Alembic's upgrade on start so ``serve`` works on a fresh machine.

@@ -3,7 +3,8 @@
 The files live in ``hub_server/console/`` and are read once at start-up; only those names
 are served (no path from the URL ever reaches the file system). Every console response
 carries a strict Content-Security-Policy: scripts, styles, images and fetches from this
-origin only, no inline script or style, no frames, no plugins.
+origin only (images also from ``blob:`` URLs the page made itself, for snapshots), no
+inline script or style, no frames, no plugins.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ CSP = "; ".join(
         "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self'",
+        # blob: only for snapshots the page fetched itself (POST with the CSRF header).
+        "img-src 'self' blob:",
         "connect-src 'self'",
         "form-action 'self'",
         "base-uri 'none'",

@@ -21,6 +21,7 @@
     nearby: [], // every shared camera (for the map's context)
     selected: new Set(), // "installation_id/camera_id"
     live: null, // {session_id, grant_id, camera_id, stream_path, expires_at}
+    snapshotUrl: "", // blob: URL of the snapshot on show (revoked when replaced or closed)
     pollTimer: 0,
     polling: false,
   };
@@ -138,15 +139,44 @@
     } catch (err) {
       data = null;
     }
-    if (!response.ok) {
-      const code = data && data.error;
-      const message = (data && data.message) || response.statusText;
-      if (response.status === 401 && state.user && path !== "/api/v1/auth/login") {
-        sessionEnded();
-      }
-      throw new ApiError(response.status, code, message);
-    }
+    if (!response.ok) throw failure(response, data, path);
     return data;
+  }
+
+  // The ApiError for a refused request (and back to the login on a lost session).
+  function failure(response, data, path) {
+    const code = data && data.error;
+    const message = (data && data.message) || response.statusText;
+    if (response.status === 401 && state.user && path !== "/api/v1/auth/login") {
+      sessionEnded();
+    }
+    return new ApiError(response.status, code, message);
+  }
+
+  // One snapshot as a Blob: a POST with the session cookie and the CSRF header (so an
+  // <img src> cannot be pointed at it); the hub does not keep the picture.
+  async function fetchSnapshot(grantId) {
+    const path = `/api/v1/grants/${grantId}/snapshot`;
+    const headers = { Accept: "image/jpeg" };
+    if (state.csrf) headers["X-CSRF-Token"] = state.csrf;
+    let response;
+    try {
+      response = await fetch(path, { method: "POST", headers, credentials: "same-origin", cache: "no-store" });
+    } catch (err) {
+      throw new ApiError(0, "network", "The hub does not answer. Check the connection.");
+    }
+    if (!response.ok) {
+      let data = null;
+      try {
+        data = await response.json();
+      } catch (err) {
+        data = null;
+      }
+      throw failure(response, data, path);
+    }
+    const blob = await response.blob();
+    if (blob.type !== "image/jpeg") throw new ApiError(response.status, "bad_image", "The hub did not send a JPEG.");
+    return blob;
   }
 
   function report(err) {
@@ -177,6 +207,7 @@
     stopPolling();
     stopLiveView(false);
     show($("live-panel"), false);
+    clearSnapshot();
     state.user = null;
     state.csrf = "";
     show($("login-view"), true);
@@ -326,6 +357,7 @@
     if (!state.incident || state.incident.incident_id !== incidentId) {
       stopLiveView(true);
       show($("live-panel"), false);
+      clearSnapshot();
       state.selected.clear();
       $("manifest-box").hidden = true;
     }
@@ -571,6 +603,18 @@
               }),
             );
           }
+          if (grant.scope === "snapshot" && grant.officer_id === me && isLiveRole()) {
+            line.append(
+              el("button", {
+                type: "button",
+                class: "primary small-btn snapshot",
+                "data-grant": grant.grant_id,
+                "data-camera": cam.camera_id,
+                text: "Snapshot",
+                onclick: (e) => takeSnapshot(grant, cam.camera_id, e.target),
+              }),
+            );
+          }
           if (grant.officer_id === me || isSupervising()) {
             line.append(
               el("button", {
@@ -749,6 +793,45 @@
     });
   }
 
+  // ---------------------------------------------------------------- snapshot
+
+  async function takeSnapshot(grant, cameraId, button) {
+    show($("snapshot-panel"), true);
+    $("snapshot-title").textContent = cameraName(grant.installation_id, cameraId);
+    $("snapshot-state").textContent = "Asking the resident's system for a snapshot…";
+    await act(button, async () => {
+      let blob;
+      try {
+        blob = await fetchSnapshot(grant.grant_id);
+      } catch (err) {
+        $("snapshot-state").textContent = `Snapshot refused: ${err.message}`;
+        throw err;
+      }
+      showSnapshot(blob, grant.grant_id);
+      $("snapshot-state").textContent = `Taken ${fmtTime(Date.now() / 1000)}. The resident is notified; the hub does not keep it.`;
+      $("snapshot-panel").scrollIntoView({ block: "nearest" });
+    });
+  }
+
+  function showSnapshot(blob, grantId) {
+    const img = $("snapshot-img");
+    if (state.snapshotUrl) URL.revokeObjectURL(state.snapshotUrl);
+    state.snapshotUrl = URL.createObjectURL(blob);
+    img.dataset.grant = grantId;
+    img.src = state.snapshotUrl;
+  }
+
+  // Forget the picture (logout, another incident, close): nothing stays in the page.
+  function clearSnapshot() {
+    const img = $("snapshot-img");
+    img.removeAttribute("src");
+    delete img.dataset.grant;
+    if (state.snapshotUrl) URL.revokeObjectURL(state.snapshotUrl);
+    state.snapshotUrl = "";
+    $("snapshot-state").textContent = "";
+    show($("snapshot-panel"), false);
+  }
+
   // ---------------------------------------------------------------- evidence
 
   async function loadEvidence() {
@@ -886,6 +969,7 @@
     $("request-live").addEventListener("click", (e) => requestAccess("live", e.target));
     $("request-snapshot").addEventListener("click", (e) => requestAccess("snapshot", e.target));
     $("live-close").addEventListener("click", onCloseLive);
+    $("snapshot-close").addEventListener("click", clearSnapshot);
     $("audit-form").addEventListener("submit", (e) => {
       e.preventDefault();
       act($("audit-refresh"), loadAudit);

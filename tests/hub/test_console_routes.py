@@ -26,6 +26,8 @@ async def test_console_files_and_headers(tmp_path: Path) -> None:
                 csp = resp.headers["Content-Security-Policy"]
                 assert "default-src 'none'" in csp and "script-src 'self'" in csp
                 assert "unsafe" not in csp
+                # Images: this origin and blob: URLs the page made (snapshots), nothing else.
+                assert "img-src 'self' blob:;" in csp
                 assert resp.headers["X-Frame-Options"] == "DENY"
                 assert resp.headers["X-Content-Type-Options"] == "nosniff"
                 etag = resp.headers["ETag"]

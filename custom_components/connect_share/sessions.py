@@ -1,5 +1,8 @@
 """One live view session: frames from a Home Assistant camera through the media pump.
 
+A ``snapshot`` session sends exactly one masked frame (``media.snapshot.take_snapshot``:
+rule check, grab, mask, rule check) and then closes itself with ``snapshot_sent``.
+
 The pump (``media/pump.py``) asks ``allowed()`` (the manager's rule check: pause,
 revocation, token expiry, session length) right before every frame, applies the privacy
 masks with ``process_frame`` and hands frames to ``send``, which checks once more right
@@ -13,6 +16,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from .protocol.messages import FrameHeader, pack_frame
 from .protocol.tokens import AccessGrant
 
 if TYPE_CHECKING:
@@ -25,6 +29,7 @@ try:  # The media package needs numpy and Pillow; without them nothing can be ma
     from .camera_sources import build_source, camera_available, uses_stream
     from .media.masks import MaskError, parse_masks
     from .media.pump import FramePump, PumpStats
+    from .media.snapshot import NotAllowed, take_snapshot
     from .media.sources import SourceError
 except ImportError:  # pragma: no cover - depends on the environment
     FramePump = None  # type: ignore[assignment,misc]
@@ -59,10 +64,12 @@ class LiveSession:
         self._pump: Any = None
         self._source: Any = None
         self._frames_at_stop = 0
+        self._snapshot: asyncio.Task[None] | None = None
+        self._snapshot_frames = 0
 
     @property
     def frames_sent(self) -> int:
-        return self._pump.stats.frames_sent if self._pump is not None else 0
+        return self._pump.stats.frames_sent if self._pump is not None else self._snapshot_frames
 
     def unavailable_reason(self) -> str | None:
         """Why this session cannot run at all (checked before it is logged as started)."""
@@ -85,6 +92,13 @@ class LiveSession:
         return None
 
     def start(self) -> None:
+        if self.scope == "snapshot":
+            self._snapshot = self.manager.entry.async_create_background_task(
+                self.manager.hass,
+                self._send_snapshot(),
+                f"connect_share snapshot {self.session_id}",
+            )
+            return
         self._pump = FramePump(
             session_id=self.session_id,
             source=self._source,
@@ -98,6 +112,34 @@ class LiveSession:
             use_mjpeg=uses_stream(self._source),
         )
         self._pump.start()
+
+    async def _send_snapshot(self) -> None:
+        """One masked frame, then the session ends (the hub closes its side too)."""
+        reason = "snapshot_sent"
+        try:
+            jpeg = await take_snapshot(self._source, self._masks, allowed=self._allowed)
+            header = FrameHeader(
+                session_id=self.session_id, seq=0, captured_ms=int(time.time() * 1000)
+            )
+            # Counted once handed to the socket (as the pump does), even if a stop cancels
+            # this task right after the write.
+            self._snapshot_frames = 1
+            try:
+                await self._send(pack_frame(header, jpeg))
+            except ConnectionError:
+                self._snapshot_frames = 0
+                raise
+        except NotAllowed as err:
+            reason = err.reason
+        except SourceError:
+            reason = "source_error"
+        except ConnectionError:
+            reason = "connection_lost"
+        if self.stopping:
+            return
+        self.stopping = True
+        await self._close_source()
+        await self.manager.session_ended(self, reason)
 
     async def _close_source(self) -> None:
         if self._source is not None:
@@ -147,6 +189,9 @@ class LiveSession:
                 await self._pump.wait_closed()
             except asyncio.CancelledError:
                 raise
+        if self._snapshot is not None and not self._snapshot.done():
+            self._snapshot.cancel()  # a frame being grabbed or masked now never leaves
+            await asyncio.wait([self._snapshot])
         await self._close_source()
         await self.manager.session_ended(self, reason)
 

@@ -312,7 +312,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "Take one snapshot under a snapshot grant: the installation sends one masked "
             "JPEG, which is returned (image/jpeg, Cache-Control: no-store) and never stored",
             roles=LIVE,
-            errors=(404, 409, 504),
+            errors=(404, 409, 429, 504),
             content_type="image/jpeg",
             params=[_path("grant_id")],
         )

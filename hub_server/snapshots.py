@@ -59,6 +59,9 @@ async def take_snapshot(hub: Hub, user: AuthUser, grant_id: str) -> bytes:
     conn = hub.connections.get(grant.installation_id)
     if conn is None:
         raise offline()
+    if hub.relay.for_grants({grant.id}):
+        # One at a time per grant: a resident's camera is not a picture feed on repeat.
+        raise ApiError(429, "snapshot_pending", "a snapshot of this grant is being taken")
     live = await sessions.begin(
         hub, user, grant, grant.camera_ids[0], scope="snapshot", frame_limit=1
     )

@@ -41,7 +41,8 @@ Every HubClient method raises ``HubApiError`` (status + JSON body) on an unexpec
 Other HubClient helpers: ``request_live`` / ``request_snapshot`` / ``request_footage``
 (window), ``incident(id)``, ``outcomes(id)`` (camera_id -> approved | pending | no_footage),
 ``session(id)``, ``mjpeg(id)`` (async context manager; ``await reader.next_frame()`` gives
-JPEG bytes, or None once the session ended), ``revoke_incident(id)``, ``expect(status,
+JPEG bytes, or None once the session ended), ``snapshot(grant_id)`` (JPEG bytes; the
+installation must answer its ``session_open``), ``revoke_incident(id)``, ``expect(status,
 method, path, json)``. ``await hub.login(user)`` gives a cookie-session client (with its
 CSRF header) and its ``aiohttp.ClientSession`` to close. ``tiny_jpeg(seed)`` makes a real
 small JPEG. Live tokens are issued one per approved camera; ``grant["token"]`` is included
@@ -289,6 +290,14 @@ class HubClient:
                     break
                 frames.append(frame)
         return frames
+
+    async def snapshot(self, grant_id: str) -> bytes:
+        """One JPEG under a snapshot grant (the installation must answer the session_open)."""
+        path = f"/api/v1/grants/{grant_id}/snapshot"
+        async with self.http.post(self.url + path, headers=self.headers) as resp:
+            if resp.status != 200:
+                raise HubApiError("POST", path, resp.status, await resp.text())
+            return await resp.read()
 
     async def revoke_grant(self, grant_id: str, reason: str = "test") -> list[str]:
         path = f"/api/v1/grants/{grant_id}/revoke"

@@ -112,6 +112,23 @@ async def test_refused_by_the_installation(tmp_path: Path, database_url: str) ->
         assert stop["detail"]["frames_relayed"] == 0
 
 
+async def test_one_snapshot_per_grant_at_a_time(tmp_path: Path) -> None:
+    async with running_hub(tmp_path) as hub:
+        s = await granted(hub)
+        taking = asyncio.ensure_future(snapshot(s.api, s.grant["grant_id"]))
+        opened = await s.sim.next_message("session_open")
+        assert (await error_of(s.api, s.grant["grant_id"]))[:2] == (429, "snapshot_pending")
+        await s.sim.accept_session(opened)
+        await s.sim.send_frame(opened.session_id, tiny_jpeg(4))
+        assert (await taking)[0] == 200
+        # Done: the next one may go.
+        again = asyncio.ensure_future(s.api.snapshot(s.grant["grant_id"]))
+        opened = await s.sim.next_message("session_open")
+        await s.sim.accept_session(opened)
+        await s.sim.send_frame(opened.session_id, tiny_jpeg(6))
+        assert await again == tiny_jpeg(6)
+
+
 async def test_installation_closes_after_start_without_a_frame(tmp_path: Path) -> None:
     async with running_hub(tmp_path) as hub:
         s = await granted(hub)

@@ -45,7 +45,9 @@ async def handle_decision(hub: Hub, installation_id: str, msg: Decision) -> list
             return [Error(code="already_answered", message=req.status, ref=msg.request_id)]
         if req.expires_at <= now:
             return [Error(code="request_expired", message="too late", ref=msg.request_id)]
-        approved = list(dict.fromkeys(msg.approved_camera_ids))
+        already = list(req.approved_camera_ids or [])
+        # Cameras approved by an earlier, partial decision keep their tokens: only new ones.
+        approved = [c for c in dict.fromkeys(msg.approved_camera_ids) if c not in already]
         if not set(approved) <= set(req.camera_ids):
             return [
                 Error(code="bad_decision", message="approved a camera not asked for", ref=req.id)
@@ -55,9 +57,10 @@ async def handle_decision(hub: Hub, installation_id: str, msg: Decision) -> list
         assert incident is not None and officer is not None  # foreign keys
         if incident.closed_at is not None:
             approved = []  # a closed incident gets no new tokens
-        req.status = "answered"
-        req.answered_at = now
-        req.approved_camera_ids = approved
+        if msg.final:
+            req.status = "answered"
+            req.answered_at = now
+        req.approved_camera_ids = already + approved
         await audit.append(
             hub.db,
             session,
@@ -68,6 +71,7 @@ async def handle_decision(hub: Hub, installation_id: str, msg: Decision) -> list
             request_id=req.id,
             scope=req.scope,
             approved_camera_ids=approved,
+            final=msg.final,
         )
         if not approved:
             return []

@@ -525,12 +525,13 @@ class ConnectShareManager:
                 self._log_refusal("request", v.reason, request_id=req.request_id, camera=cam)
         auto = [cam for cam, v in verdicts.items() if v.outcome is Outcome.AUTO]
         ask = [cam for cam, v in verdicts.items() if v.outcome is Outcome.ASK]
-        event_data = {**detail, "cameras": auto or ask}
+        event_data = {**detail, "cameras": ask}
         event_data.pop("verdicts")
         if auto:
-            await self._approve(req, auto, verdicts, auto_approved=True)
-            self._fire_request_event("auto_approved", event_data)
-        elif ask:
+            # Auto cameras go at once; if others need the resident, the decision is partial.
+            await self._approve(req, auto, verdicts, auto_approved=True, final=not ask)
+            self._fire_request_event("auto_approved", {**event_data, "cameras": auto})
+        if ask:
             self.pending[req.request_id] = PendingRequest(req, verdicts, time.time())
             self._fire_request_event("received", event_data)
             self.hass.bus.async_fire(EVENT_REQUEST, event_data)
@@ -538,7 +539,7 @@ class ConnectShareManager:
             self._timers[req.request_id] = async_call_later(
                 self.hass, REQUEST_TTL_S, partial(self._expire_request, req.request_id)
             )
-        else:
+        elif not auto:
             # Nothing may be shared: the hub hears only "no footage", never why.
             await self.connection.send(Decision(request_id=req.request_id, approved_camera_ids=[]))
             self._fire_request_event("refused", event_data)
@@ -557,16 +558,21 @@ class ConnectShareManager:
         verdicts: dict[str, Verdict],
         *,
         auto_approved: bool,
+        final: bool = True,
     ) -> list[str]:
         approved = [c for c in cameras if verdicts[c].allowed]
         if not approved:
             return []
         max_session = min(verdicts[c].max_session_s or 900 for c in approved)
         max_fps = min(verdicts[c].fps or 2.0 for c in approved)
+        earlier = self.state.approvals.get(req.request_id)
+        if earlier is not None:  # a partial (auto) approval came first: keep the tighter limits
+            max_session = min(max_session, earlier.max_session_s)
+            max_fps = min(max_fps, earlier.max_fps)
         approval = Approval(
             incident_id=req.incident.incident_id,
             request_id=req.request_id,
-            cameras=frozenset(approved),
+            cameras=frozenset(approved) | (earlier.cameras if earlier else frozenset()),
             scope=req.scope,
             max_session_s=max_session,
             max_fps=max_fps,
@@ -592,6 +598,7 @@ class ConnectShareManager:
                 approved_camera_ids=approved,
                 max_session_s=max_session,
                 max_fps=max_fps,
+                final=final,
             )
         )
         return approved

@@ -407,3 +407,42 @@ async def test_a_slow_viewer_loses_frames_not_memory(tmp_path: Path) -> None:
             assert viewer.queue.qsize() <= hub.settings.viewer_queue_frames
             assert viewer.dropped > 100
             assert await asyncio.wait_for(reader.next_frame(), 10) == big  # still streaming
+
+
+async def test_partial_decision_then_resident_answer(tmp_path: Path) -> None:
+    """An auto camera is approved at once (final=False); the resident answers the rest later."""
+    async with running_hub(tmp_path) as hub:
+        sim = await hub.simulated_installation(
+            [camera("yard", *NEAR, mode="auto"), camera("door", *NEAR), camera("side", *NEAR)]
+        )
+        analyst = hub.client(await hub.create_user(role="analyst"))
+        inc = await analyst.open_incident(*HOME)
+        inst = sim.installation_id
+        await analyst.request_live(
+            inc["incident_id"], [(inst, "yard"), (inst, "door"), (inst, "side")]
+        )
+        req = await sim.next_message("access_request")
+        await sim.send(
+            Decision(request_id=req.request_id, approved_camera_ids=["yard"], final=False)
+        )
+        assert sim.verify((await sim.next_message("grant")).token).claims.cameras == ("yard",)
+        assert await analyst.outcomes(inc["incident_id"]) == {
+            "yard": "approved",
+            "door": "pending",
+            "side": "pending",
+        }
+        # Naming the auto camera again issues no second token for it.
+        await sim.send(Decision(request_id=req.request_id, approved_camera_ids=["yard", "door"]))
+        assert sim.verify((await sim.next_message("grant")).token).claims.cameras == ("door",)
+        assert await analyst.outcomes(inc["incident_id"]) == {
+            "yard": "approved",
+            "door": "approved",
+            "side": "no_footage",
+        }
+        grants = [
+            g for r in (await analyst.incident(inc["incident_id"]))["requests"] for g in r["grants"]
+        ]
+        assert sorted(g["camera_ids"][0] for g in grants) == ["door", "yard"]
+        await sim.send(Decision(request_id=req.request_id, approved_camera_ids=["side"]))
+        assert (await sim.next_message("error")).code == "already_answered"
+        assert await hub.verify_audit()

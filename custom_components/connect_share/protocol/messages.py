@@ -162,13 +162,18 @@ class AccessRequest(Message):
 
 @dataclass(frozen=True)
 class Decision(Message):
-    """Installation -> hub. Only approved cameras are named; the rest is 'no footage'."""
+    """Installation -> hub. Only approved cameras are named; the rest is 'no footage'.
+
+    ``final=False`` approves some cameras now (e.g. ``auto`` ones) while the resident is
+    still asked about the others; the hub adds later decisions until a final one.
+    """
 
     TYPE: ClassVar[str] = "decision"
     request_id: str
     approved_camera_ids: list[str]
     max_session_s: int = 900
     max_fps: float = 5.0
+    final: bool = True
 
 
 @dataclass(frozen=True)

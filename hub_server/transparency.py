@@ -21,6 +21,7 @@ COUNTS = (
     "revocations",
     "live_sessions",
     "minutes_watched",
+    "snapshots",
 )
 
 
@@ -53,12 +54,20 @@ async def monthly_counts(db: Database, now: float | None = None) -> list[dict[st
             months[month_of(issued)]["tokens_issued"] += 1
             if revoked is not None:
                 months[month_of(revoked)]["revocations"] += 1
-        for started, ended in await s.execute(
-            select(LiveSessionRow.started_at, LiveSessionRow.ended_at).where(
-                LiveSessionRow.started_at.is_not(None)
+        for started, ended, frames, scope in await s.execute(
+            select(
+                LiveSessionRow.started_at,
+                LiveSessionRow.ended_at,
+                LiveSessionRow.frames_relayed,
+                GrantRow.scope,
             )
+            .join(GrantRow, GrantRow.id == LiveSessionRow.grant_id)
+            .where(LiveSessionRow.started_at.is_not(None))
         ):
             bucket = months[month_of(started)]
+            if scope == "snapshot":  # a picture taken, not time watched
+                bucket["snapshots"] += 1 if frames else 0
+                continue
             bucket["live_sessions"] += 1
             bucket["minutes_watched"] += max(0.0, ((ended or now) - started) / 60)
     result = []

@@ -99,6 +99,11 @@ async def test_snapshot_returns_one_frame_and_closes(tmp_path: Path, database_ur
         assert stop["detail"]["reason"] == "snapshot_taken"
         assert (await hub.verify_audit()).ok
 
+        # Public counts: a snapshot delivered, not a live session.
+        (month,) = (await hub.client().expect(200, "GET", "/api/v1/transparency"))["months"]
+        assert month["snapshots"] == 1
+        assert month["live_sessions"] == 0 and month["minutes_watched"] == 0
+
 
 async def test_refused_by_the_installation(tmp_path: Path, database_url: str) -> None:
     async with running_hub(tmp_path, database_url=database_url) as hub:

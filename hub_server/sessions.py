@@ -19,28 +19,36 @@ from .state import Hub
 MIN_REMAINING_S = 1
 
 
-async def open_session(
-    hub: Hub, user: AuthUser, grant_id: str, camera_id: str, fps: float
-) -> RelaySession:
-    now = time.time()
+async def usable_grant(hub: Hub, user: AuthUser, grant_id: str, scope: str) -> GrantRow:
+    """The grant, if this officer may use it for ``scope`` now (deny by default).
+
+    The one check for live view and snapshots alike: a refusal is 403 with its reason.
+    """
     async with hub.db.read() as session:
         grant = await session.get(GrantRow, grant_id)
         incident = await session.get(Incident, grant.incident_id) if grant else None
     if grant is None or incident is None:
         raise not_found("grant")
     if grant.officer_id != user.id:
-        # The token names one officer; only that officer may watch under it.
+        # The token names one officer; only that officer may use it.
         raise ApiError(403, "not_your_grant", "the grant was issued to another officer")
-    if grant.scope != "live":
-        raise ApiError(403, "scope_not_granted", "the grant is not for live view")
+    if grant.scope != scope:
+        raise ApiError(403, "scope_not_granted", f"the grant is not for {scope}")
+    if grant.revoked_at is not None:
+        raise ApiError(403, "grant_revoked", "the grant was revoked")
+    if grant.expires_at - time.time() < MIN_REMAINING_S:
+        raise ApiError(403, "grant_expired", "the grant has expired")
+    if incident.closed_at is not None:
+        raise ApiError(403, "incident_closed", "the incident is closed")
+    return grant
+
+
+async def open_session(
+    hub: Hub, user: AuthUser, grant_id: str, camera_id: str, fps: float
+) -> RelaySession:
+    grant = await usable_grant(hub, user, grant_id, "live")
     if camera_id not in grant.camera_ids:
         raise ApiError(403, "camera_not_granted", "the camera is not in the grant")
-    if grant.revoked_at is not None:
-        raise ApiError(409, "grant_revoked", "the grant was revoked")
-    if grant.expires_at - now < MIN_REMAINING_S:
-        raise ApiError(409, "grant_expired", "the grant has expired")
-    if incident.closed_at is not None:
-        raise ApiError(409, "incident_closed", "the incident is closed")
     conn = hub.connections.get(grant.installation_id)
     if conn is None:
         raise ApiError(409, "installation_offline", "the installation is not connected")

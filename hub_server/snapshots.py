@@ -9,15 +9,14 @@ the HTTP response. The relay takes exactly one frame (``frame_limit``); the audi
 from __future__ import annotations
 
 import asyncio
-import time
 
 from connect_share_protocol.messages import SessionOpen
 
 from . import sessions
 from .auth import AuthUser
 from .connections import InstallationConnection
-from .errors import ApiError, not_found
-from .models import GrantRow, Incident
+from .errors import ApiError
+from .models import GrantRow
 from .relay import RelaySession, Viewer
 from .state import Hub
 
@@ -33,21 +32,7 @@ def offline() -> ApiError:
 
 async def load_grant(hub: Hub, user: AuthUser, grant_id: str) -> GrantRow:
     """The grant, if this officer may take a snapshot under it now (deny by default)."""
-    async with hub.db.read() as session:
-        grant = await session.get(GrantRow, grant_id)
-        incident = await session.get(Incident, grant.incident_id) if grant else None
-    if grant is None or incident is None:
-        raise not_found("grant")
-    if grant.officer_id != user.id:
-        raise ApiError(403, "not_your_grant", "the grant was issued to another officer")
-    if grant.scope != "snapshot":
-        raise ApiError(403, "scope_not_granted", "the grant is not for snapshots")
-    if grant.revoked_at is not None:
-        raise ApiError(403, "grant_revoked", "the grant was revoked")
-    if grant.expires_at - time.time() < sessions.MIN_REMAINING_S:
-        raise ApiError(403, "grant_expired", "the grant has expired")
-    if incident.closed_at is not None:
-        raise ApiError(403, "incident_closed", "the incident is closed")
+    grant = await sessions.usable_grant(hub, user, grant_id, "snapshot")
     if len(grant.camera_ids) != 1:
         raise ApiError(403, "camera_not_granted", "a snapshot grant names one camera")
     return grant

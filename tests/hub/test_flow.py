@@ -109,7 +109,7 @@ async def test_incident_to_relay_to_revocation(tmp_path: Path, database_url: str
         status, body = await api.call(
             "POST", "/api/v1/sessions", {"grant_id": grant["grant_id"], "camera_id": "cam-near"}
         )
-        assert (status, body["error"]) == (409, "grant_revoked")
+        assert (status, body["error"]) == (403, "grant_revoked")
 
         report = await hub.verify_audit()
         assert report.ok, report

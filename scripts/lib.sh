@@ -41,6 +41,8 @@ ensure_venv() {
         "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" -e "$ROOT[hub,detect,test]"
         echo "$want" > "$stamp"
     fi
+    # Home Assistant's camera component uses libturbojpeg for snapshots when it is present.
+    apt_install libturbojpeg0
 }
 
 apt_install() {

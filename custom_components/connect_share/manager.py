@@ -26,12 +26,10 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .audit_log import AuditLog, cross_check
+from .audit_crosscheck import handle_audit_entries, request_audit_check
+from .audit_log import AuditLog
 from .const import (
-    ACTION_APPROVE,
-    ACTION_DECLINE,
     CLIENT_VERSION,
-    CONF_FINGERPRINTS,
     CONF_INSTALLATION_ID,
     CONF_ISSUER,
     CONF_JWKS,
@@ -41,17 +39,15 @@ from .const import (
     DOMAIN,
     EVENT_ACCESS,
     EVENT_REQUEST,
-    ISSUE_AUDIT,
     ISSUE_AUDIT_LOCAL,
-    ISSUE_KEYS,
     ISSUE_REMOVED,
     ISSUE_UNREACHABLE,
     OPT_CAMERAS,
-    OPT_NOTIFY,
     REQUEST_TTL_S,
     UNREACHABLE_AFTER,
 )
 from .hub_client import HubConnection
+from .key_rotation import check_key_rotation, pin_offered_keys
 from .protocol import KeySet, TokenError, load_private_key, verify_token
 from .protocol.messages import (
     AccessRequest,
@@ -70,6 +66,12 @@ from .protocol.messages import (
     SessionStarted,
 )
 from .protocol.tokens import AccessGrant
+from .request_notifications import (
+    dismiss_request_notification,
+    notify_request,
+    on_notify_action,
+    send_notify,
+)
 from .rules import (
     Access,
     Approval,
@@ -358,59 +360,11 @@ class ConnectShareManager:
         self._updated()
 
     def _check_key_rotation(self, jwks: dict[str, Any]) -> None:
-        """Keys the hub added after enrollment are NOT trusted silently: pinned is pinned.
-
-        The resident sees the new fingerprints in a repair and pins them explicitly; until
-        then tokens signed with them are refused (``unknown_key``).
-        """
-        issue_id = f"{ISSUE_KEYS}_{self.entry.entry_id}"
-        try:
-            offered = KeySet.from_jwks(jwks)
-        except Exception:
-            _LOGGER.warning("Hub sent an invalid key set at auth; keeping the pinned one")
-            return
-        new = sorted(set(offered.kids) - set(self.keyset.kids))
-        if not new:
-            self.offered_jwks = None
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        _LOGGER.warning("Hub offers signing keys that were not pinned: %s", new)
-        self.offered_jwks = offered.to_jwks()
-        fingerprints = offered.fingerprints()
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=True,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_KEYS,
-            translation_placeholders={
-                "new": ", ".join(fingerprints[k] for k in new),
-                "pinned": ", ".join(sorted(self.keyset.fingerprints().values())),
-            },
-            data={"entry_id": self.entry.entry_id},
-        )
+        check_key_rotation(self, jwks)
 
     async def async_pin_offered_keys(self) -> bool:
         """The resident confirmed the new fingerprints: pin the hub's current key set."""
-        if self.offered_jwks is None:
-            return False
-        keyset = KeySet.from_jwks(self.offered_jwks)
-        await self._audit(
-            "keys_pinned", {"kids": keyset.kids, "fingerprints": keyset.fingerprints()}
-        )
-        self.hass.config_entries.async_update_entry(
-            self.entry,
-            data={
-                **self.entry.data,
-                CONF_JWKS: self.offered_jwks,
-                CONF_FINGERPRINTS: sorted(keyset.fingerprints().values()),
-            },
-        )
-        self.keyset = keyset
-        self.offered_jwks = None
-        ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_KEYS}_{self.entry.entry_id}")
-        return True
+        return await pin_offered_keys(self)
 
     @callback
     def _on_disconnected(self, reason: str) -> None:
@@ -938,115 +892,28 @@ class ConnectShareManager:
         await self.async_sync_cameras()
         self._updated()
 
-    # --- audit cross-check ------------------------------------------------------------------
+    # --- audit cross-check (audit_crosscheck.py) -------------------------------------------
 
     async def _handle_audit_entries(self, msg: AuditEntries) -> None:
-        self._hub_audit.extend(e for e in msg.entries if isinstance(e, dict))
-        if msg.more and self._hub_audit:
-            last = self._hub_audit[-1].get("seq")
-            if isinstance(last, int):
-                await self.connection.send(AuditFetch(since_seq=last))
-                return
-        result = cross_check(self.audit.entries, self._hub_audit)
-        if not result.ok and not self._audit_rechecked:
-            # A session opened while the fetch was in flight can show up on one side first:
-            # only a mismatch that survives a second fetch is reported.
-            self._audit_rechecked = True
-            self._hub_audit = []
-            await self.connection.send(AuditFetch(since_seq=0))
-            return
-        self._audit_rechecked = False
-        issue_id = f"{ISSUE_AUDIT}_{self.entry.entry_id}"
-        if result.ok:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-        else:
-            _LOGGER.warning("Audit logs disagree with the hub: %s", result.summary())
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key=ISSUE_AUDIT,
-                translation_placeholders={"summary": result.summary()},
-            )
-            await self._audit("audit_mismatch", {"summary": result.summary()})
-        # Published last: whoever waits for the result also sees the issue and the log entry.
-        self.audit_check = {
-            "status": "ok" if result.ok else "mismatch",
-            "checked": dt_util.utcnow().isoformat(),
-            "hub_entries": len(self._hub_audit),
-            "local_entries": len(self.audit.entries),
-            "summary": result.summary(),
-        }
-        self._updated()
+        await handle_audit_entries(self, msg)
 
     async def async_request_audit_check(self) -> bool:
-        self._hub_audit = []
-        return await self.connection.send(AuditFetch(since_seq=0))
+        return await request_audit_check(self)
 
-    # --- notifications ----------------------------------------------------------------------
+    # --- notifications (request_notifications.py) -------------------------------------------
 
     async def _notify_request(self, pending: PendingRequest, footage: list[str]) -> None:
-        inc = pending.request.incident
-        cams = ", ".join(self.camera_names.get(c, c) for c in pending.askable())
-        title = "Connect Share: police request"
-        message = (
-            f"{inc.officer_name} (badge {inc.badge}) asks for {pending.request.scope} access to "
-            f"{cams} for incident {inc.case_number} ({inc.incident_type}): {inc.reason}. "
-            f"Request id: {pending.request.request_id}"
-        )
-        if footage:
-            message += (
-                "\n\nYour recorded events in the requested window (after approving, pick them "
-                "with the share_footage action):\n" + "\n".join(f"- {line}" for line in footage)
-            )
-        persistent_notification.async_create(
-            self.hass, message, title, f"{DOMAIN}_request_{pending.request.request_id}"
-        )
-        rid = pending.request.request_id
-        self._send_notify(
-            title,
-            message,
-            {
-                "tag": f"{DOMAIN}_{rid}",
-                "actions": [
-                    {"action": f"{ACTION_APPROVE}{rid}", "title": "Approve"},
-                    {"action": f"{ACTION_DECLINE}{rid}", "title": "Decline"},
-                ],
-            },
-        )
+        await notify_request(self, pending, footage)
 
     def _dismiss_request_notification(self, request_id: str) -> None:
-        if (cancel := self._timers.pop(request_id, None)) is not None:
-            cancel()
-        persistent_notification.async_dismiss(self.hass, f"{DOMAIN}_request_{request_id}")
+        dismiss_request_notification(self, request_id)
 
     def _send_notify(self, title: str, message: str, data: dict[str, Any] | None) -> None:
-        target = (self.entry.options.get(OPT_NOTIFY) or "").strip()
-        if not target:
-            return
-        service = target.removeprefix("notify.")
-        if not self.hass.services.has_service("notify", service):
-            _LOGGER.warning("Notify target %s does not exist", target)
-            return
-        payload: dict[str, Any] = {"title": title, "message": message}
-        if data:
-            payload["data"] = data
-        self.hass.async_create_task(
-            self.hass.services.async_call("notify", service, payload, blocking=False)
-        )
+        send_notify(self, title, message, data)
 
     @callback
     def _on_notify_action(self, event: Any) -> None:
-        action = str(event.data.get("action", ""))
-        for prefix, approve in ((ACTION_APPROVE, True), (ACTION_DECLINE, False)):
-            if action.startswith(prefix):
-                request_id = action.removeprefix(prefix)
-                if request_id not in self.pending:
-                    return
-                coro = self.async_approve(request_id) if approve else self.async_decline(request_id)
-                self.hass.async_create_task(coro)
+        on_notify_action(self, event)
 
     # --- views for entities and diagnostics ------------------------------------------------
 

@@ -423,16 +423,19 @@ async def read_reason(request: web.Request) -> str:
     return reason or "revoked_by_officer"
 
 
-@routes.get("/api/v1/grants/{grant_id}")
-@policy(*ALL_ROLES)
-async def get_grant(request: web.Request) -> web.Response:
-    hub = get_hub(request)
-    user = current_user(request)
-    async with hub.db.read() as session:
+async def _grant_in_path(request: web.Request) -> GrantRow:
+    async with get_hub(request).db.read() as session:
         g = await session.get(GrantRow, path_id(request, "grant_id", "grant"))
     if g is None:
         raise not_found("grant")
-    return web.json_response({"grant": grant_json(g, user, time.time())})
+    return g
+
+
+@routes.get("/api/v1/grants/{grant_id}")
+@policy(*ALL_ROLES)
+async def get_grant(request: web.Request) -> web.Response:
+    g = await _grant_in_path(request)
+    return web.json_response({"grant": grant_json(g, current_user(request), time.time())})
 
 
 @routes.post("/api/v1/grants/{grant_id}/revoke")
@@ -440,10 +443,7 @@ async def get_grant(request: web.Request) -> web.Response:
 async def revoke_grant(request: web.Request) -> web.Response:
     hub = get_hub(request)
     user = current_user(request)
-    async with hub.db.read() as session:
-        g = await session.get(GrantRow, path_id(request, "grant_id", "grant"))
-    if g is None:
-        raise not_found("grant")
+    g = await _grant_in_path(request)
     if g.officer_id != user.id and user.role not in REVOKER_ROLES:
         raise ApiError(403, "not_your_grant", "only its officer or a supervisor may revoke it")
     reason = await read_reason(request)

@@ -38,8 +38,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry)
     manager = ConnectShareManager(hass, entry)
     entry.runtime_data = manager
     await manager.async_start()
-    # The installation's device first: each camera's device points to it (via_device).
-    dr.async_get(hass).async_get_or_create(
+    # The installation's device first: each camera's device points to it (via_device_id).
+    installation_device = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
         identifiers={(DOMAIN, manager.installation_id)},
         name=f"Connect Share ({entry.data.get(CONF_HUB_NAME, 'hub')})",
@@ -47,10 +47,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry)
         model="Installation",
         entry_type=dr.DeviceEntryType.SERVICE,
     )
+    manager.installation_device_id = installation_device.id
     _remove_stale_camera_devices(hass, entry)
     # Optional: never fails the setup; a repair issue says why detection is off.
     manager.detection = DetectionManager(hass, entry, manager)
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     manager.detection.start()
     return True
@@ -65,7 +65,7 @@ def _remove_stale_camera_devices(hass: HomeAssistant, entry: ConnectShareConfigE
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if not device.identifiers & wanted:
-            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+            registry.async_remove_device(device.id)
 
 
 async def async_remove_config_entry_device(
@@ -75,14 +75,6 @@ async def async_remove_config_entry_device(
     manager = entry.runtime_data
     shared = {(DOMAIN, f"{manager.installation_id}_{cam}") for cam in manager.cameras}
     return not device.identifiers & (shared | {(DOMAIN, manager.installation_id)})
-
-
-async def _async_options_updated(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> None:
-    # The set of cameras decides which devices and entities exist: reload; the manager's
-    # rules and the hub's camera list are rebuilt on setup. Data-only updates (newly pinned
-    # keys) are applied by the manager itself and need no reload.
-    if dict(entry.options) != entry.runtime_data.options_seen:
-        await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> bool:

@@ -11,7 +11,7 @@ import voluptuous as vol
 from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlow,
+    OptionsFlowWithReload,
 )
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
@@ -345,8 +345,11 @@ def _clean_detection(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-class ConnectShareOptionsFlow(SourceOptionsMixin, OptionsFlow):
-    """Pick cameras and the notify target, then one step per camera."""
+class ConnectShareOptionsFlow(SourceOptionsMixin, OptionsFlowWithReload):
+    """Pick cameras and the notify target, then one step per camera.
+
+    Finishing with changed options reloads the entry (the set of cameras decides which
+    devices and entities exist); data-only updates such as newly pinned hub keys do not."""
 
     def __init__(self) -> None:
         self._options: dict[str, Any] = {}

@@ -51,5 +51,5 @@ class ConnectShareCameraEntity(ConnectShareEntity):
             name=manager.camera_names.get(camera_id, camera_id),
             manufacturer="Connect Share",
             model="Shared camera",
-            via_device=(DOMAIN, manager.installation_id),
+            via_device_id=manager.installation_device_id,
         )

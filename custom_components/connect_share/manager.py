@@ -167,6 +167,8 @@ class ConnectShareManager:
         self.last_access: LastAccess | None = None
         self.listeners = Listeners()
         self.detection: DetectionManager | None = None  # set up by __init__.py
+        # The installation's device (cameras' devices point to it); set up by __init__.py.
+        self.installation_device_id: str | None = None
         self.audit = AuditLog(Path(hass.config.path(DOMAIN, f"audit-{self.installation_id}.jsonl")))
         self.audit_check: dict[str, Any] = {"status": "not_run"}
         self._hub_audit: list[dict[str, Any]] = []
@@ -227,20 +229,9 @@ class ConnectShareManager:
         await self.connection.stop()
 
     def load_options(self) -> None:
-        self.options_seen = dict(self.entry.options)
         cams = self.entry.options.get(OPT_CAMERAS, {})
         self.cameras = {cid: settings_from_options(cid, opts) for cid, opts in cams.items()}
         self.camera_names = {cid: str(opts.get("name") or cid) for cid, opts in cams.items()}
-
-    async def async_options_updated(self) -> None:
-        self.load_options()
-        # Sessions on cameras that are no longer allowed end now (checked on their next frame
-        # too, but a settings change should not wait for the next frame).
-        for session in list(self.sessions.values()):
-            if not self._check_session(session).allowed:
-                await session.stop("rules_changed")
-        await self.async_sync_cameras()
-        self._updated()
 
     # --- persisted state -------------------------------------------------------------------
 

@@ -210,7 +210,10 @@ async def test_options_flow(hass: HomeAssistant, fake_hub: FakeHub, cameras) -> 
     assert by_id["camera.back"].lat == pytest.approx(52.3731)  # default: the home
     registry = dr.async_get(hass)
     iid = entry.data["installation_id"]
-    assert registry.async_get_device({(DOMAIN, f"{iid}_camera.back")}) is not None
+    assert (
+        registry.async_get_device_by_identifier((DOMAIN, f"{iid}_camera.back"), entry.entry_id)
+        is not None
+    )
 
     # Unsharing a camera removes its device and entities, and the hub hears of it.
     result = await hass.config_entries.options.async_init(entry.entry_id)
@@ -220,8 +223,14 @@ async def test_options_flow(hass: HomeAssistant, fake_hub: FakeHub, cameras) -> 
     result = await hass.config_entries.options.async_configure(result["flow_id"], base)
     assert result["type"] == "create_entry"
     await hass.async_block_till_done()
-    assert registry.async_get_device({(DOMAIN, f"{iid}_camera.back")}) is None
-    assert registry.async_get_device({(DOMAIN, f"{iid}_camera.front")}) is not None
+    assert (
+        registry.async_get_device_by_identifier((DOMAIN, f"{iid}_camera.back"), entry.entry_id)
+        is None
+    )
+    assert (
+        registry.async_get_device_by_identifier((DOMAIN, f"{iid}_camera.front"), entry.entry_id)
+        is not None
+    )
     await fake_hub.wait_for(
         "camera_sync", lambda m: [c.camera_id for c in m.cameras] == ["camera.front"]
     )

@@ -51,6 +51,7 @@ class FakeHub:
         self.kid = key_id(self.key.public_key())
         self.extra_keys: list[Any] = []
         self.codes: dict[str, bool] = {}
+        self.expired_codes: set[str] = set()
         self.installations: dict[str, Any] = {}
         self.received: list[Message] = []
         self.errors_received: list[Error] = []
@@ -115,6 +116,8 @@ class FakeHub:
     async def _enroll(self, request: web.Request) -> web.Response:
         body = await request.json()
         code = body.get("code")
+        if code in self.expired_codes:
+            return web.json_response({"error": "code_expired"}, status=403)
         if code not in self.codes:
             return web.json_response({"error": "invalid_code"}, status=403)
         if self.codes[code]:

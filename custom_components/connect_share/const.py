@@ -55,6 +55,8 @@ ISSUE_UNREACHABLE: Final = "hub_unreachable"
 ISSUE_REMOVED: Final = "installation_removed"
 ISSUE_AUDIT: Final = "audit_mismatch"
 ISSUE_AUDIT_LOCAL: Final = "audit_log_damaged"
+ISSUE_AUDIT_LOCKED: Final = "audit_log_locked"
+ISSUE_AUDIT_WRITE: Final = "audit_log_unwritable"
 ISSUE_KEYS: Final = "hub_keys_changed"
 ISSUE_DETECTION: Final = "detection_unavailable"
 # Consecutive failed connection attempts before the resident is told (a blip is not news).

@@ -345,6 +345,14 @@ class HubConnection:
             except ProtocolError as err:
                 reason = f"protocol:{err.code}"
                 self.last_error = reason
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the connection task must never die
+                # A bug or hostile input in one message must not end the installation's only
+                # link to the hub for good: log it and reconnect like any other failure.
+                _LOGGER.exception("Unexpected error on the hub connection; reconnecting")
+                reason = "internal_error"
+                self.last_error = reason
             finally:
                 was_connected = self.is_connected
                 self.connected.clear()

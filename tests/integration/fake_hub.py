@@ -28,6 +28,7 @@ from custom_components.connect_share.protocol.errors import ProtocolError
 from custom_components.connect_share.protocol.keys import HubKey, key_id
 from custom_components.connect_share.protocol.messages import (
     AccessRequest,
+    Ack,
     AuditEntries,
     AuditFetch,
     AuthOk,
@@ -52,6 +53,8 @@ class FakeHub:
         self.extra_keys: list[Any] = []
         self.codes: dict[str, bool] = {}
         self.expired_codes: set[str] = set()
+        self.auto_ack = True
+        self.msg_ids_seen: list[str] = []
         self.installations: dict[str, Any] = {}
         self.received: list[Message] = []
         self.errors_received: list[Error] = []
@@ -192,6 +195,12 @@ class FakeHub:
                     await ws.send_str(encode_message(AuditEntries(entries=list(self.audit))))
                 if isinstance(msg, Error):
                     self.errors_received.append(msg)
+                msg_id = getattr(msg, "msg_id", None)
+                if msg_id is not None:
+                    # As the real hub: processed once per msg_id, acknowledged every time.
+                    self.msg_ids_seen.append(msg_id)
+                    if self.auto_ack:
+                        await ws.send_str(encode_message(Ack(msg_id=msg_id)))
                 self.received.append(msg)
                 await self._notify()
         finally:

@@ -138,7 +138,6 @@ async def test_full_flow_with_real_hub(
 
         # Both audit logs verify, and they agree with each other.
         assert (await hub.verify_audit()).ok
-        manager._audit_rechecked = False
         before = manager.audit_check.get("checked")
         assert await manager.async_request_audit_check()
         await until(lambda: manager.audit_check.get("checked") != before, "cross-check")

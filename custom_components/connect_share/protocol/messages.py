@@ -44,6 +44,7 @@ def neutral_reason(reason: str, *, refusal: bool = True) -> str:
         return reason
     return NEUTRAL_REFUSAL if refusal else NEUTRAL_END
 
+
 _REGISTRY: dict[str, type[Message]] = {}
 
 
@@ -312,6 +313,8 @@ def decode_message(raw: str | bytes | dict[str, Any]) -> Message:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as err:
             raise ProtocolError("bad_json", str(err)) from err
+        except RecursionError as err:  # e.g. "[" * 30000: refused, never a crash
+            raise ProtocolError("bad_json", "nested too deeply") from err
     if not isinstance(data, dict):
         raise ProtocolError("bad_message", "a message is a JSON object")
     if data.get("v") != PROTOCOL_VERSION:

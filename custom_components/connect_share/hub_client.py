@@ -347,7 +347,7 @@ class HubConnection:
                 self.last_error = reason
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the connection task must never die
+            except Exception:
                 # A bug or hostile input in one message must not end the installation's only
                 # link to the hub for good: log it and reconnect like any other failure.
                 _LOGGER.exception("Unexpected error on the hub connection; reconnecting")

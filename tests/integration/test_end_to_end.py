@@ -149,7 +149,7 @@ async def test_request_approve_session_pause_revoke_audit(
     start = len(fake_hub.received)
     request2 = fake_hub.request(incident, ["camera.front"])
     await fake_hub.send(request2)
-    await until(lambda: "request_received" == audit_actions(entry)[-1], "request logged")
+    await until(lambda: audit_actions(entry)[-1] == "request_received", "request logged")
     assert entry.runtime_data.audit.entries[-1].detail["verdicts"] == {
         "camera.front": "refused:paused"
     }

@@ -81,7 +81,8 @@ class FakeHub:
         self.key = generate_private_key()
         self.kid = key_id(self.key.public_key())
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
+        """Listen on 127.0.0.1 (``port`` 0: any free port; the same port to come back)."""
         app = web.Application()
         app.router.add_get("/api/v1/hub", self._hub_info)
         app.router.add_get("/.well-known/jwks.json", self._jwks)
@@ -89,7 +90,7 @@ class FakeHub:
         app.router.add_get("/api/v1/installations/ws", self._ws)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
@@ -100,6 +101,11 @@ class FakeHub:
             await self.ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
+
+    async def restart(self) -> None:
+        """Back on the same port (the installation reconnects with its backoff)."""
+        await self.start(int(self.url.rsplit(":", 1)[1]))
 
     def new_code(self) -> str:
         code = secrets.token_hex(4)

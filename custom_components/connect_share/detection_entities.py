@@ -46,11 +46,11 @@ class DetectionBinarySensor(DetectionEntity, BinarySensorEntity):
 
     def __init__(self, manager: Installation, camera_id: str, group: str) -> None:
         super().__init__(manager, camera_id, group)
-        self.group = group
+        self.label_group = group
 
     @property
     def is_on(self) -> bool:
-        return self.detection.active(self.camera_id, self.group)
+        return self.detection.active(self.camera_id, self.label_group)
 
 
 class LastEventSensor(DetectionEntity, SensorEntity):

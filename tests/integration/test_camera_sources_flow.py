@@ -288,7 +288,7 @@ async def test_live_session_frames_come_from_go2rtc(hass: HomeAssistant, fake_hu
         )
         # The go2rtc stand-in's 96 x 54 frames (the HA test cameras give 64 x 48).
         assert image.size == (96, 54)
-        assert closed.reason == "test_done"
+        assert closed.reason == "ended"  # a hub's close comes back as the neutral "ended"
         assert state.frame_requests >= 2  # every frame the stand-in served is counted
         assert "session_started" in audit_actions(entry)
         assert await hass.config_entries.async_unload(entry.entry_id)
@@ -384,7 +384,8 @@ async def test_go2rtc_camera_without_server_is_refused(
         SessionOpen(session_id=sid, token=token, camera_id="go2rtc.driveway", scope="live")
     )
     closed = await fake_hub.wait_for("session_close", start=start)
-    assert closed.session_id == sid and closed.reason == "camera_unavailable"
+    assert closed.session_id == sid and closed.reason == "unavailable"
+    assert entry.runtime_data.audit.entries[-1].detail["reason"] == "camera_unavailable"
     assert fake_hub.binary_frames == []
     assert await hass.config_entries.async_unload(entry.entry_id)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import importlib.util
+import importlib
 import json
 import os
 import random
@@ -21,29 +21,27 @@ from typing import Any
 
 import pytest
 
-MODULE_PATH = (
-    Path(__file__).resolve().parent.parent / "custom_components" / "connect_share" / "audit_log.py"
-)
+PACKAGE_DIR = Path(__file__).resolve().parent.parent / "custom_components" / "connect_share"
 
-# Loads the module from its file, as the tests below do, in a child process.
+# The integration's package without its __init__ (which imports Home Assistant): audit_log.py
+# and the protocol it uses are pure Python. The same in the child processes.
 PRELUDE = f"""
-import importlib.util, json, os, random, signal, sys, time
+import importlib, json, os, random, signal, sys, time, types
 from pathlib import Path
-spec = importlib.util.spec_from_file_location("cs_audit_log_child", {str(MODULE_PATH)!r})
-mod = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = mod
-spec.loader.exec_module(mod)
+pkg = types.ModuleType("cs_pkg"); pkg.__path__ = [{str(PACKAGE_DIR)!r}]; sys.modules["cs_pkg"] = pkg
+mod = importlib.import_module("cs_pkg.audit_log")
 path = Path(sys.argv[1])
 """
 
 
 def _load_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("cs_audit_log_faults", MODULE_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    import types
+
+    if "cs_pkg" not in sys.modules:
+        pkg = types.ModuleType("cs_pkg")
+        pkg.__path__ = [str(PACKAGE_DIR)]
+        sys.modules["cs_pkg"] = pkg
+    return importlib.import_module("cs_pkg.audit_log")
 
 
 audit = _load_module()

@@ -39,18 +39,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .protocol.policy import chain_hash
+
 GENESIS = "0" * 64
 CHAIN_RESTARTED = "chain_restarted"
 
 
 def entry_hash(prev: str, seq: int, ts: float, action: str, detail: Mapping[str, Any]) -> str:
-    body = json.dumps(
-        {"prev": prev, "seq": seq, "ts": ts, "action": action, "detail": detail},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
+    return chain_hash({"prev": prev, "seq": seq, "ts": ts, "action": action, "detail": detail})
 
 
 @dataclass(frozen=True, slots=True)

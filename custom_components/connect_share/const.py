@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from .protocol.policy import CAMERA_MODES
+
 DOMAIN: Final = "connect_share"
 CLIENT_VERSION: Final = "0.1.0"
 
@@ -22,7 +24,7 @@ OPT_CAMERAS: Final = "cameras"
 OPT_NOTIFY: Final = "notify_target"
 OPT_DETECTION: Final = "detection"  # entry-level detection options (model, retention, ...)
 
-MODES: Final = ("off", "registered", "on_request", "auto")
+MODES: Final = CAMERA_MODES
 INCIDENT_TYPES: Final = (
     "emergency",
     "burglary",

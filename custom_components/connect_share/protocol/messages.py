@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Union, get_args, get_origin
 
 from .errors import ProtocolError
+from .policy import CAMERA_MODES
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_FRAME_BYTES = 8 * 1024 * 1024
-CAMERA_MODES = ("off", "registered", "on_request", "auto")
 # A live session nobody watches ends after this many seconds (on both sides).
 NO_VIEWER_GRACE_S = 5.0
 

@@ -50,10 +50,10 @@ async def handle_decision(
         req = await session.get(AccessRequestRow, msg.request_id)
         if req is None or req.installation_id != installation_id:
             return [Error(code="unknown_request", message="no such request", ref=msg.request_id)]
+        if req.status == "expired" or (req.status == "pending" and req.expires_at <= now):
+            return [Error(code="request_expired", message="too late", ref=msg.request_id)]
         if req.status != "pending":
             return [Error(code="already_answered", message=req.status, ref=msg.request_id)]
-        if req.expires_at <= now:
-            return [Error(code="request_expired", message="too late", ref=msg.request_id)]
         already = list(req.approved_camera_ids or [])
         # Cameras approved by an earlier, partial decision keep their tokens: only new ones.
         approved = [c for c in dict.fromkeys(msg.approved_camera_ids) if c not in already]

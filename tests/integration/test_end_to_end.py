@@ -404,6 +404,9 @@ async def test_reload_restores_pause_and_diagnostics_redact(
     assert diag["entry"]["data"]["private_key"] == "**REDACTED**"
     assert entry.data["private_key"].splitlines()[1] not in text
     assert token not in text
+    # Personal data stays home too: officers' names and badges, case numbers, the home's location.
+    for secret in ("Officer Test", "1234", "2026-0001", "suspect seen", "52.3731"):
+        assert secret not in text, secret
     assert diag["audit"]["verification_ok"] is True
     assert diag["paused"] is True
 

@@ -252,6 +252,8 @@ async def handle(
                 # Only a neutral reason is kept, whatever the installation said.
                 reason = neutral.session_close_reason(msg.reason, started=live.state == "live")
                 await sessions.end_session(hub, live, reason, notify_installation=False, mark=mark)
+            elif live is None:
+                await sessions.end_orphaned_session(hub, inst, msg, mark=mark)
             return []
         case Revoke():
             await installation_revoke(hub, inst, msg, mark=mark)

@@ -274,6 +274,11 @@ class HubConnection:
     def is_connected(self) -> bool:
         return self.connected.is_set()
 
+    @property
+    def stopped(self) -> bool:
+        """Whether ``stop()`` was called."""
+        return self._stopped
+
     def start(self, create_task: Callable[..., asyncio.Task[None]] | None = None) -> None:
         self._stopped = False
         coro = self._run()
@@ -358,7 +363,7 @@ class HubConnection:
                 self.connected.clear()
                 self.connected_since = None
                 self._ws = None
-            if self._stopped:
+            if self.stopped:  # the property: mypy would keep the loop test's narrowing
                 return
             if not was_connected:
                 self.failures += 1

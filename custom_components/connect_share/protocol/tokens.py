@@ -156,8 +156,7 @@ def verify_token(
     if header.get("typ") != TOKEN_TYPE:
         raise TokenError(TokenRejection.BAD_TYPE, str(header.get("typ")))
     kid = header.get("kid")
-    hub_key = keys.get(kid) if isinstance(kid, str) else None
-    if hub_key is None:
+    if not isinstance(kid, str) or (hub_key := keys.get(kid)) is None:
         raise TokenError(TokenRejection.UNKNOWN_KEY, str(kid))
     # Time is checked by us (after the signature) so that every failure has its own code
     # and tests can pass a fixed clock; PyJWT still checks signature and audience.

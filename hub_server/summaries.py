@@ -30,7 +30,7 @@ from .installation_signatures import claimed_installation_id, verified_by_instal
 from .models import Incident
 from .search import cameras_in_radius
 from .state import get_hub
-from .validation import path_id, query_text
+from .validation import parse_json, path_id, query_text
 
 MAX_SUMMARY_BODY = 2 * 1024 * 1024
 MAX_QUERY_SPAN_S = 31 * 86400
@@ -87,10 +87,7 @@ async def _read_body(request: web.Request) -> Any:
         raw += chunk
         if len(raw) > MAX_SUMMARY_BODY:
             raise ApiError(413, "body_too_large", f"a summary is at most {MAX_SUMMARY_BODY} bytes")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise bad_request("bad_json", f"malformed JSON: {err}") from err
+    return parse_json(raw)
 
 
 @policy(public=True)  # authenticated by the installation's signature

@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar, Union, get_args, get_origin
 
+from . import safe_json
 from .errors import ProtocolError
 
 PROTOCOL_VERSION = 1
@@ -266,10 +267,7 @@ def decode_message(raw: str | bytes | dict[str, Any]) -> Message:
     else:
         if len(raw) > MAX_MESSAGE_BYTES:
             raise ProtocolError("too_large", f"message over {MAX_MESSAGE_BYTES} bytes")
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as err:
-            raise ProtocolError("bad_json", str(err)) from err
+        data = safe_json.loads(raw)
     if not isinstance(data, dict):
         raise ProtocolError("bad_message", "a message is a JSON object")
     if data.get("v") != PROTOCOL_VERSION:

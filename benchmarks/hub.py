@@ -262,7 +262,12 @@ async def bench_ws_memory(workdir: Path, connections: int) -> None:
         str(port),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "CONNECT_SHARE_HUB_HEARTBEAT_S": "3600"},
+        env={
+            **os.environ,
+            "CONNECT_SHARE_HUB_HEARTBEAT_S": "3600",
+            # 50 installations authenticate at once from one address here.
+            "CONNECT_SHARE_HUB_MAX_UNAUTHENTICATED_PER_ADDRESS": "1000",
+        },
     )
     sockets: list[aiohttp.ClientWebSocketResponse] = []
     connector = aiohttp.TCPConnector(limit=0)

@@ -50,6 +50,7 @@ from connect_share_protocol.messages import (
 from . import audit, grants, sessions
 from .auth import policy
 from .connections import InstallationConnection
+from .errors import ApiError
 from .models import (
     AccessRequestRow,
     AuditEntry,
@@ -61,6 +62,7 @@ from .models import (
 )
 from .state import HUB, Hub
 from .validation import is_clean_text
+from .ws_guard import GuardedWebSocketResponse
 
 _LOGGER = logging.getLogger(__name__)
 MAX_CAMERAS = 256
@@ -76,13 +78,24 @@ def error(code: str, message: str = "", ref: str | None = None) -> Error:
 @policy(public=True)  # the installation authenticates by signing a challenge, below
 async def installation_ws(request: web.Request) -> web.WebSocketResponse:
     hub = request.app[HUB]
-    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES + FrameHeader.SIZE)
-    await ws.prepare(request)
-    installation_id = await authenticate(hub, ws)
-    if installation_id is None:
-        if not ws.closed:
-            await ws.close(code=WSCloseCode.POLICY_VIOLATION)
-        return ws
+    address = request.remote or "unknown"
+    # A stranger holds at most a few sockets, each with a 16 KiB budget and a short deadline.
+    if not hub.unauthenticated.try_add(address):
+        raise ApiError(429, "too_many_sockets", "too many unauthenticated sockets")
+    try:
+        ws = GuardedWebSocketResponse(
+            budget=hub.settings.pre_auth_budget_bytes,
+            max_msg_size=MAX_FRAME_BYTES + FrameHeader.SIZE,
+        )
+        await ws.prepare(request)
+        installation_id = await authenticate(hub, ws)
+        if installation_id is None:
+            if not ws.closed:
+                await ws.close(code=WSCloseCode.POLICY_VIOLATION)
+            return ws
+        ws.authenticated()
+    finally:
+        hub.unauthenticated.remove(address)
     conn = InstallationConnection(installation_id, ws)
     keys = await hub.signing_keys()
     # auth_ok is the answer to auth: sent before the socket is registered, so nothing

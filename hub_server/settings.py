@@ -40,7 +40,11 @@ class Settings:
     # Floor for live/snapshot token lifetimes (whatever the resident's session limit says).
     min_token_lifetime_s: int = 60
     challenge_ttl_s: int = 30
-    auth_timeout_s: float = 30.0
+    # Installation sockets before auth_ok: deadline, byte budget, per-address and total caps.
+    auth_timeout_s: float = 10.0
+    pre_auth_budget_bytes: int = 16 * 1024
+    max_unauthenticated_per_address: int = 8
+    max_unauthenticated_sockets: int = 256
     heartbeat_s: float = 20.0
     # An installation silent for this long is dropped (it pings every 20 s).
     stale_after_s: float = 75.0

@@ -16,6 +16,7 @@ from .database import Database
 from .relay import LiveRelay
 from .settings import Settings
 from .signing import KeyStore
+from .ws_guard import UnauthenticatedSockets
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ class Hub:
         self.connections = Connections()
         self.relay = LiveRelay(settings.viewer_queue_frames)
         self.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_s)
+        self.unauthenticated = UnauthenticatedSockets(
+            settings.max_unauthenticated_per_address, settings.max_unauthenticated_sockets
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
 
     @property

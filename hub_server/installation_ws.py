@@ -147,7 +147,12 @@ async def authenticate(hub: Hub, ws: web.WebSocketResponse) -> str | None:
                     if row is None:
                         await _send(ws, error("unknown_installation", "not enrolled here"))
                         return None
-                    hello_id, public_key = row.id, public_key_from_b64(row.public_key)
+                    try:
+                        public_key = public_key_from_b64(row.public_key)
+                    except ProtocolError:  # enrolled before keys were checked: never usable
+                        await _send(ws, error("bad_public_key", "the enrolled key is refused"))
+                        return None
+                    hello_id = row.id
                     nonce, issued = secrets.token_urlsafe(32), time.monotonic()
                     await _send(ws, Challenge(nonce=nonce, hub_time=time.time()))
                 elif isinstance(msg, Auth):

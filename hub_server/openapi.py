@@ -62,6 +62,7 @@ SCHEMAS: dict[str, Any] = {
         },
         ["username", "password", "role"],
     ),
+    "AssignOfficer": _obj({"user_id": _text(32)}, ["user_id"]),
     "NewEnrollmentCode": _obj(
         {
             "ttl_s": {"type": "integer", "minimum": 60, "maximum": 30 * 86400},
@@ -282,6 +283,16 @@ PATHS: dict[str, dict[str, Any]] = {
             roles=ALL,
             body="Reason",
             body_optional=True,
+            errors=(404,),
+            params=[_path("incident_id")],
+        )
+    },
+    "/api/v1/incidents/{incident_id}/officers": {
+        "post": _op(
+            "Assign an officer to the incident (its owner, a supervisor or an admin)",
+            roles=ALL,
+            body="AssignOfficer",
+            ok=201,
             errors=(404,),
             params=[_path("incident_id")],
         )

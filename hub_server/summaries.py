@@ -25,9 +25,9 @@ from connect_share_protocol.evidence import HOUR_MS, EventSummary, verify_summar
 
 from . import audit, openapi
 from .auth import ALL_ROLES, current_user, policy
-from .errors import ApiError, bad_request, not_found
+from .errors import ApiError, bad_request
+from .incident_access import load_for
 from .installation_signatures import claimed_installation_id, verified_by_installation
-from .models import Incident
 from .search import cameras_in_radius
 from .state import get_hub
 from .validation import parse_json, path_id, query_text
@@ -131,10 +131,8 @@ async def incident_summaries(request: web.Request) -> web.Response:
 
     hub = get_hub(request)
     user = current_user(request)
+    inc = await load_for(hub, user, path_id(request, "incident_id", "incident"))
     async with hub.db.read() as session:
-        inc = await session.get(Incident, path_id(request, "incident_id", "incident"))
-        if inc is None:
-            raise not_found("incident")
         found = await cameras_in_radius(session, inc.lat, inc.lon, inc.radius_m)
     start = _number(request, "start", inc.window_start)
     end = _number(request, "end", inc.window_end)

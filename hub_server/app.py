@@ -8,7 +8,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import WSCloseCode, web
 
-from . import api_audit, api_auth, api_incidents, api_installations, api_meta, api_sessions
+from . import (
+    api_audit,
+    api_auth,
+    api_incidents,
+    api_installations,
+    api_meta,
+    api_sessions,
+    api_users,
+)
 from .auth import make_auth_middleware
 from .bootstrap import ensure_bootstrap
 from .console_routes import setup_console_routes
@@ -29,6 +37,7 @@ ROUTE_TABLES = (
     api_incidents.routes,
     api_sessions.routes,
     api_audit.routes,
+    api_users.routes,
 )
 
 

@@ -31,7 +31,11 @@ class Settings:
     max_radius_m: float = 5_000.0
     session_ttl_s: int = 12 * 3600
     api_token_ttl_days: int = 90
+    # Failed logins: per username (only from addresses that failed) and per address; the
+    # wait starts at login_base_delay_s and doubles with each further failure.
     login_max_failures: int = 5
+    login_max_failures_per_address: int = 20
+    login_base_delay_s: float = 1.0
     login_window_s: int = 15 * 60
     # How long an installation has to answer: live/snapshot are urgent, footage is not.
     live_request_ttl_s: int = 15 * 60

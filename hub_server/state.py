@@ -29,7 +29,12 @@ class Hub:
         self.hub_id = ""
         self.connections = Connections()
         self.relay = LiveRelay(settings.viewer_queue_frames)
-        self.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_s)
+        self.login_limiter = LoginRateLimiter(
+            settings.login_max_failures,
+            settings.login_window_s,
+            address_max=settings.login_max_failures_per_address,
+            base_delay_s=settings.login_base_delay_s,
+        )
         self.unauthenticated = UnauthenticatedSockets(
             settings.max_unauthenticated_per_address, settings.max_unauthenticated_sockets
         )

@@ -18,7 +18,7 @@ from . import (
     api_users,
 )
 from .auth import make_auth_middleware
-from .bootstrap import ensure_bootstrap
+from .bootstrap import ensure_bootstrap, resolve_kek
 from .console_routes import setup_console_routes
 from .database import Database, migrate
 from .errors import error_middleware
@@ -77,7 +77,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     try:
         if hub.settings.migrate_on_start:
             await migrate(hub.db.url)
-        hub.hub_id = await ensure_bootstrap(hub.db)
+        hub.kek = await resolve_kek(hub.db, hub.settings.kek_path())
+        hub.hub_id = await ensure_bootstrap(hub.db, hub.kek)
         await hub.signing_keys()
         hub.spawn(heartbeat(hub), "installation-heartbeat")
         yield

@@ -57,8 +57,15 @@ class Settings:
     snapshot_timeout_s: float = 10.0
     viewer_queue_frames: int = 2
     enrollment_code_ttl_s: int = 7 * 24 * 3600
+    # The key-encryption key's file; empty: connect-share-hub.kek beside a SQLite database.
+    kek_file: str = ""
     # Run Alembic's upgrade on start so ``serve`` works on a fresh machine.
     migrate_on_start: bool = True
+
+    def kek_path(self) -> Path:
+        from .kek import default_kek_path
+
+        return Path(self.kek_file) if self.kek_file else default_kek_path(self.database_url)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -27,6 +27,7 @@ class Hub:
         self.db = db
         self.keys = KeyStore()
         self.hub_id = ""
+        self.kek: bytes | None = None  # set at start-up (bootstrap.resolve_kek)
         self.connections = Connections()
         self.relay = LiveRelay(settings.viewer_queue_frames)
         self.login_limiter = LoginRateLimiter(
@@ -47,7 +48,9 @@ class Hub:
     async def signing_keys(self) -> KeyStore:
         if self.keys.needs_reload():
             async with self.db.read() as session:
-                await self.keys.load(session)
+                if self.kek is None:
+                    raise RuntimeError("the key-encryption key is not loaded")
+                await self.keys.load(session, self.kek)
         return self.keys
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "") -> asyncio.Task[Any]:

@@ -16,8 +16,17 @@ from connect_share_protocol import SCOPES
 from . import audit, grants
 from .auth import ALL_ROLES, LIVE_ROLES, AuthUser, current_user, policy
 from .errors import ApiError, bad_request, not_found
+from .incident_access import load_for, visible_incidents
 from .installation_ws import access_request_message
-from .models import AccessRequestRow, Camera, GrantRow, Incident, Installation, User
+from .models import (
+    AccessRequestRow,
+    Camera,
+    GrantRow,
+    Incident,
+    IncidentOfficer,
+    Installation,
+    User,
+)
 from .search import LIVE_MODES, SHARED_MODES, camera_json, cameras_in_radius
 from .state import Hub, get_hub
 from .validation import Fields, path_id, query_int, read_json
@@ -117,12 +126,12 @@ async def create_incident(request: web.Request) -> web.Response:
 @policy(*ALL_ROLES)
 async def list_incidents(request: web.Request) -> web.Response:
     hub = get_hub(request)
+    user = current_user(request)
     limit = query_int(request, "limit", 100, low=1, high=1000)
+    query = visible_incidents(select(Incident), user)
     async with hub.db.read() as session:
         rows = (
-            await session.scalars(
-                select(Incident).order_by(Incident.created_at.desc()).limit(limit)
-            )
+            await session.scalars(query.order_by(Incident.created_at.desc()).limit(limit))
         ).all()
     return web.json_response({"incidents": [incident_json(i) for i in rows]})
 
@@ -140,7 +149,7 @@ async def load_incident(hub: Hub, incident_id: str) -> Incident:
 async def get_incident(request: web.Request) -> web.Response:
     hub = get_hub(request)
     user = current_user(request)
-    inc = await load_incident(hub, path_id(request, "incident_id", "incident"))
+    inc = await load_for(hub, user, path_id(request, "incident_id", "incident"))
     now = time.time()
     async with hub.db.read() as session:
         reqs = (
@@ -224,7 +233,7 @@ def grant_json(g: GrantRow, user: AuthUser, now: float) -> dict[str, Any]:
 @policy(*ALL_ROLES)
 async def incident_cameras(request: web.Request) -> web.Response:
     hub = get_hub(request)
-    inc = await load_incident(hub, path_id(request, "incident_id", "incident"))
+    inc = await load_for(hub, current_user(request), path_id(request, "incident_id", "incident"))
     async with hub.db.read() as session:
         found = await cameras_in_radius(session, inc.lat, inc.lon, inc.radius_m)
     return web.json_response(
@@ -277,7 +286,7 @@ async def create_requests(request: web.Request) -> web.Response:
     """Ask installations for live view, snapshots or footage; one request per installation."""
     hub = get_hub(request)
     user = current_user(request)
-    inc = await load_incident(hub, path_id(request, "incident_id", "incident"))
+    inc = await load_for(hub, user, path_id(request, "incident_id", "incident"))
     f = Fields(await read_json(request))
     scope = f.choice("scope", tuple(sorted(SCOPES))) or ""
     cameras = f.list_of("cameras", max_items=500)
@@ -434,8 +443,11 @@ async def _grant_in_path(request: web.Request) -> GrantRow:
 @routes.get("/api/v1/grants/{grant_id}")
 @policy(*ALL_ROLES)
 async def get_grant(request: web.Request) -> web.Response:
+    user = current_user(request)
     g = await _grant_in_path(request)
-    return web.json_response({"grant": grant_json(g, current_user(request), time.time())})
+    if g.officer_id != user.id:
+        await load_for(get_hub(request), user, g.incident_id)
+    return web.json_response({"grant": grant_json(g, user, time.time())})
 
 
 @routes.post("/api/v1/grants/{grant_id}/revoke")
@@ -449,3 +461,39 @@ async def revoke_grant(request: web.Request) -> web.Response:
     reason = await read_reason(request)
     revoked = await grants.revoke(hub, by=f"user:{user.id}", reason=reason, grant_ids=[g.id])
     return web.json_response({"revoked": revoked})
+
+
+@routes.post("/api/v1/incidents/{incident_id}/officers")
+@policy(*ALL_ROLES)
+async def assign_officer(request: web.Request) -> web.Response:
+    """Give another officer access to the incident (its owner, a supervisor or an admin)."""
+    hub = get_hub(request)
+    user = current_user(request)
+    inc = await load_for(hub, user, path_id(request, "incident_id", "incident"))
+    if inc.created_by != user.id and user.role not in REVOKER_ROLES:
+        raise ApiError(403, "not_your_incident", "only its officer or a supervisor may assign")
+    f = Fields(await read_json(request))
+    officer_id = f.text("user_id", max_len=32) or ""
+    f.done()
+    async with hub.db.write() as session:
+        officer = await session.get(User, officer_id)
+        if officer is None or not officer.active:
+            raise not_found("user")
+        if await session.get(IncidentOfficer, (inc.id, officer.id)) is None:
+            session.add(
+                IncidentOfficer(
+                    incident_id=inc.id,
+                    user_id=officer.id,
+                    assigned_by=user.id,
+                    assigned_at=time.time(),
+                )
+            )
+            await audit.append(
+                hub.db,
+                session,
+                "incident.officer_assigned",
+                actor=f"user:{user.id}",
+                incident_id=inc.id,
+                user_id=officer.id,
+            )
+    return web.json_response({"incident_id": inc.id, "user_id": officer.id}, status=201)

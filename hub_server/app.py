@@ -8,9 +8,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import WSCloseCode, web
 
-from . import api_audit, api_auth, api_incidents, api_installations, api_meta, api_sessions
+from . import (
+    api_audit,
+    api_auth,
+    api_incidents,
+    api_installations,
+    api_meta,
+    api_sessions,
+    api_users,
+)
 from .auth import make_auth_middleware
-from .bootstrap import ensure_bootstrap
+from .bootstrap import ensure_bootstrap, resolve_kek
 from .console_routes import setup_console_routes
 from .database import Database, migrate
 from .errors import error_middleware
@@ -30,6 +38,7 @@ ROUTE_TABLES = (
     api_incidents.routes,
     api_sessions.routes,
     api_audit.routes,
+    api_users.routes,
 )
 
 
@@ -69,7 +78,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     try:
         if hub.settings.migrate_on_start:
             await migrate(hub.db.url)
-        hub.hub_id = await ensure_bootstrap(hub.db)
+        hub.kek = await resolve_kek(hub.db, hub.settings.kek_path())
+        hub.hub_id = await ensure_bootstrap(hub.db, hub.kek)
         await hub.signing_keys()
         hub.spawn(heartbeat(hub), "installation-heartbeat")
         hub.spawn(request_sweep(hub), "request-sweep")  # lapses due requests by itself

@@ -160,6 +160,7 @@ async def revoke(
     grant_ids: list[str] | None = None,
     incident_id: str | None = None,
     installation_id: str | None = None,
+    officer_id: str | None = None,
     push: bool = True,
     mark: Mark | None = None,
 ) -> list[str]:
@@ -171,7 +172,7 @@ async def revoke(
     """
     from .sessions import end_session  # late: sessions imports this module
 
-    if grant_ids is None and incident_id is None and installation_id is None:
+    if grant_ids is None and incident_id is None and installation_id is None and not officer_id:
         raise ValueError("revoke needs a filter")
     wanted = set(grant_ids) if grant_ids is not None else None
     stopped = [
@@ -180,6 +181,7 @@ async def revoke(
         if (wanted is None or s.grant_id in wanted)
         and (incident_id is None or s.incident_id == incident_id)
         and (installation_id is None or s.installation_id == installation_id)
+        and (officer_id is None or s.opened_by == officer_id)
     ]
     for live in stopped:
         hub.relay.finish(live.id, "revoked")
@@ -195,6 +197,8 @@ async def revoke(
             query = query.where(GrantRow.incident_id == incident_id)
         if installation_id is not None:
             query = query.where(GrantRow.installation_id == installation_id)
+        if officer_id is not None:
+            query = query.where(GrantRow.officer_id == officer_id)
         for grant in (await session.scalars(query.order_by(GrantRow.issued_at))).all():
             grant.revoked_at = now
             grant.revoked_by = by[:64]

@@ -51,6 +51,7 @@ from connect_share_protocol.messages import (
 from . import audit, grants, neutral, sessions
 from .auth import policy
 from .connections import InstallationConnection
+from .errors import ApiError
 from .message_ids import Mark, msg_id_of, process_once
 from .models import (
     AccessRequestRow,
@@ -63,6 +64,7 @@ from .models import (
 )
 from .state import HUB, Hub
 from .validation import is_clean_text
+from .ws_guard import GuardedWebSocketResponse
 
 _LOGGER = logging.getLogger(__name__)
 MAX_CAMERAS = 256
@@ -78,13 +80,24 @@ def error(code: str, message: str = "", ref: str | None = None) -> Error:
 @policy(public=True)  # the installation authenticates by signing a challenge, below
 async def installation_ws(request: web.Request) -> web.WebSocketResponse:
     hub = request.app[HUB]
-    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES + FrameHeader.SIZE)
-    await ws.prepare(request)
-    installation_id = await authenticate(hub, ws)
-    if installation_id is None:
-        if not ws.closed:
-            await ws.close(code=WSCloseCode.POLICY_VIOLATION)
-        return ws
+    address = request.remote or "unknown"
+    # A stranger holds at most a few sockets, each with a 16 KiB budget and a short deadline.
+    if not hub.unauthenticated.try_add(address):
+        raise ApiError(429, "too_many_sockets", "too many unauthenticated sockets")
+    try:
+        ws = GuardedWebSocketResponse(
+            budget=hub.settings.pre_auth_budget_bytes,
+            max_msg_size=MAX_FRAME_BYTES + FrameHeader.SIZE,
+        )
+        await ws.prepare(request)
+        installation_id = await authenticate(hub, ws)
+        if installation_id is None:
+            if not ws.closed:
+                await ws.close(code=WSCloseCode.POLICY_VIOLATION)
+            return ws
+        ws.authenticated()
+    finally:
+        hub.unauthenticated.remove(address)
     conn = InstallationConnection(installation_id, ws)
     keys = await hub.signing_keys()
     # auth_ok is the answer to auth: sent before the socket is registered, so nothing
@@ -136,7 +149,12 @@ async def authenticate(hub: Hub, ws: web.WebSocketResponse) -> str | None:
                     if row is None:
                         await _send(ws, error("unknown_installation", "not enrolled here"))
                         return None
-                    hello_id, public_key = row.id, public_key_from_b64(row.public_key)
+                    try:
+                        public_key = public_key_from_b64(row.public_key)
+                    except ProtocolError:  # enrolled before keys were checked: never usable
+                        await _send(ws, error("bad_public_key", "the enrolled key is refused"))
+                        return None
+                    hello_id = row.id
                     nonce, issued = secrets.token_urlsafe(32), time.monotonic()
                     await _send(ws, Challenge(nonce=nonce, hub_time=time.time()))
                 elif isinstance(msg, Auth):

@@ -137,6 +137,16 @@ class Incident(Base):
     closed_at: Mapped[float | None] = mapped_column(Double, nullable=True)
 
 
+class IncidentOfficer(Base):
+    """An officer assigned to an incident (besides the one who opened it)."""
+
+    __tablename__ = "incident_officers"
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    assigned_by: Mapped[str] = mapped_column(String(32))
+    assigned_at: Mapped[float] = mapped_column(Double)
+
+
 class AccessRequestRow(Base):
     """One request to one installation (an incident's request fans out into several)."""
 

@@ -62,6 +62,8 @@ SCHEMAS: dict[str, Any] = {
         },
         ["username", "password", "role"],
     ),
+    "NewPassword": _obj({"password": _text(1024, 12)}, ["password"]),
+    "AssignOfficer": _obj({"user_id": _text(32)}, ["user_id"]),
     "NewEnrollmentCode": _obj(
         {
             "ttl_s": {"type": "integer", "minimum": 60, "maximum": 30 * 86400},
@@ -200,6 +202,34 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": _op("List users", roles=("admin",)),
         "post": _op("Create a user", roles=("admin",), body="NewUser", ok=201, errors=(409,)),
     },
+    "/api/v1/users/{user_id}/disable": {
+        "post": _op(
+            "Disable a user: sessions, tokens, grants and streams end now",
+            roles=("admin",),
+            errors=(404, 409),
+            params=[_path("user_id")],
+        )
+    },
+    "/api/v1/users/{user_id}/enable": {
+        "post": _op("Re-enable a user", roles=("admin",), errors=(404,), params=[_path("user_id")])
+    },
+    "/api/v1/users/{user_id}/password": {
+        "post": _op(
+            "Set a new password (ends the user's console sessions)",
+            roles=("admin",),
+            body="NewPassword",
+            errors=(404,),
+            params=[_path("user_id")],
+        )
+    },
+    "/api/v1/users/{user_id}/tokens/revoke": {
+        "post": _op(
+            "Revoke every API token of a user",
+            roles=("admin",),
+            errors=(404,),
+            params=[_path("user_id")],
+        )
+    },
     "/api/v1/enrollment-codes": {
         "post": _op(
             "Create a one-time enrollment code",
@@ -283,6 +313,16 @@ PATHS: dict[str, dict[str, Any]] = {
             roles=ALL,
             body="Reason",
             body_optional=True,
+            errors=(404,),
+            params=[_path("incident_id")],
+        )
+    },
+    "/api/v1/incidents/{incident_id}/officers": {
+        "post": _op(
+            "Assign an officer to the incident (its owner, a supervisor or an admin)",
+            roles=ALL,
+            body="AssignOfficer",
+            ok=201,
             errors=(404,),
             params=[_path("incident_id")],
         )

@@ -638,6 +638,7 @@ async def running_hub(
     """Start the real hub app on 127.0.0.1 (free port) with a fresh SQLite file."""
     url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
     _allow_local_sockets()
+    settings.setdefault("kek_file", str(tmp_path / "hub.kek"))
     app = create_app(Settings(database_url=url, **settings))
     runner = web.AppRunner(app, shutdown_timeout=2.0)
     http: aiohttp.ClientSession | None = None

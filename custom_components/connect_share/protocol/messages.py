@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Union, get_args, get_origin
 
+from . import safe_json
 from .errors import ProtocolError
 from .policy import CAMERA_MODES
 
@@ -312,12 +313,7 @@ def decode_message(raw: str | bytes | dict[str, Any]) -> Message:
     else:
         if len(raw) > MAX_MESSAGE_BYTES:
             raise ProtocolError("too_large", f"message over {MAX_MESSAGE_BYTES} bytes")
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as err:
-            raise ProtocolError("bad_json", str(err)) from err
-        except RecursionError as err:  # e.g. "[" * 30000: refused, never a crash
-            raise ProtocolError("bad_json", "nested too deeply") from err
+        data = safe_json.loads(raw)
     if not isinstance(data, dict):
         raise ProtocolError("bad_message", "a message is a JSON object")
     if data.get("v") != PROTOCOL_VERSION:

@@ -253,12 +253,13 @@ def evaluate(
     if access.incident_id in state.revoked_incidents:
         return refused(Refusal.REVOKED)
 
-    location = (camera.lat, camera.lon) if camera.lat is not None else home
+    # settings_from_options guarantees lat and lon come together.
+    location = (
+        (camera.lat, camera.lon) if camera.lat is not None and camera.lon is not None else home
+    )
     distance = None
     if location is not None and access.incident_lat is not None:
-        # Ignored: settings_from_options can yield a camera with lat but no lon, which
-        # raises TypeError here; a type-correct fix would change that behaviour.
-        distance = haversine_m(location, (access.incident_lat, access.incident_lon or 0.0))  # type: ignore[arg-type]
+        distance = haversine_m(location, (access.incident_lat, access.incident_lon or 0.0))
         if (
             access.incident_radius_m is not None
             and distance > access.incident_radius_m + AREA_TOLERANCE_M
@@ -316,6 +317,8 @@ def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
 def settings_from_options(camera_id: str, opts: Mapping[str, Any]) -> CameraSettings:
     """Build settings from a stored options dict; invalid stored data means mode ``off``."""
     try:
+        if (opts.get("lat") in (None, "")) != (opts.get("lon") in (None, "")):
+            raise ValueError("latitude and longitude go together")
         return CameraSettings(
             camera_id=camera_id,
             mode=opts.get("mode", "off") if opts.get("mode") in MODES else "off",

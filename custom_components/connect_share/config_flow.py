@@ -86,6 +86,7 @@ class ConnectShareConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             url = hub_client.normalize_url(user_input[CONF_URL])
             try:
+                url = hub_client.check_hub_url(url)
                 info, keyset = await self._probe(url)
             except hub_client.HubError as err:
                 errors["base"] = err.code
@@ -198,6 +199,7 @@ class ConnectShareConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             url = hub_client.normalize_url(user_input[CONF_URL])
             try:
+                url = hub_client.check_hub_url(url)
                 info = await hub_client.fetch_hub_info(async_get_clientsession(self.hass), url)
             except hub_client.HubError as err:
                 errors["base"] = err.code

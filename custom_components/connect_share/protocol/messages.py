@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Union, get_args, get_origin
 from . import safe_json
 from .errors import ProtocolError
 from .policy import CAMERA_MODES
+from .purpose import Purpose
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -100,6 +101,8 @@ class IncidentInfo:
     officer_id: str
     officer_name: str
     badge: str
+    # Agency, offense type and legal basis (``protocol.purpose``); absent from older hubs.
+    purpose: Purpose | None = None
 
 
 # --- connection and authentication -------------------------------------------------------
@@ -326,6 +329,11 @@ def decode_message(raw: str | bytes | dict[str, Any]) -> Message:
     if isinstance(msg, CameraSync):
         for camera in msg.cameras:
             camera.validate()
+    if isinstance(msg, AccessRequest) and msg.incident.purpose is not None:
+        try:
+            msg.incident.purpose.validate()
+        except ValueError as err:
+            raise ProtocolError("bad_field", f"access_request.incident.purpose: {err}") from err
     return msg
 
 

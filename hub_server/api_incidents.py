@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from connect_share_protocol import SCOPES
 
-from . import audit, grants
+from . import audit, grants, purposes
 from .auth import ALL_ROLES, LIVE_ROLES, AuthUser, current_user, policy
 from .errors import ApiError, bad_request, not_found
 from .incident_access import load_for, visible_incidents
@@ -52,6 +52,8 @@ def incident_json(inc: Incident) -> dict[str, Any]:
         "created_at": inc.created_at,
         "closed_at": inc.closed_at,
         "status": "closed" if inc.closed_at else "open",
+        "offense_code": inc.offense_code,
+        "offense_group": inc.offense_group,
     }
 
 
@@ -78,6 +80,7 @@ async def create_incident(request: web.Request) -> web.Response:
     f = Fields(await read_json(request))
     case_number = f.text("case_number", max_len=64) or ""
     incident_type = f.text("incident_type", max_len=64) or ""
+    offense_code = f.text("offense_code", max_len=32) or ""
     reason = f.text("reason", max_len=2000) or ""
     lat = f.number("lat", low=-90, high=90) or 0.0
     lon = f.number("lon", low=-180, high=180) or 0.0
@@ -91,6 +94,13 @@ async def create_incident(request: web.Request) -> web.Response:
         raise bad_request(
             "out_of_range", f"radius_m must be above 0 and at most {hub.settings.max_radius_m:g}"
         )
+    offense = await purposes.check_incident_purpose(
+        hub,
+        user_id=user.id,
+        offense_code=offense_code,
+        incident_type=incident_type,
+        reason=reason,
+    )
     inc = Incident(
         id=uuid.uuid4().hex,
         case_number=case_number,
@@ -103,6 +113,8 @@ async def create_incident(request: web.Request) -> web.Response:
         window_end=window_end,
         created_by=user.id,
         created_at=time.time(),
+        offense_code=offense.code,
+        offense_group=offense.offense_group,
     )
     async with hub.db.write() as session:
         session.add(inc)
@@ -114,6 +126,9 @@ async def create_incident(request: web.Request) -> web.Response:
             incident_id=inc.id,
             case_number=case_number,
             incident_type=incident_type,
+            offense_code=offense.code,
+            offense_group=offense.offense_group,
+            agency_id=hub.settings.agency_id,
             reason=reason,
             lat=lat,
             lon=lon,
@@ -198,6 +213,9 @@ def request_json(
         "scope": req.scope,
         "window_start": req.window_start,
         "window_end": req.window_end,
+        "legal_basis": req.legal_basis,
+        "warrant_ref": req.warrant_ref,
+        "warrant_court": req.warrant_court,
         "created_by": req.created_by,
         "created_at": req.created_at,
         "status": "pending" if open_ else "closed",
@@ -222,6 +240,8 @@ def grant_json(g: GrantRow, user: AuthUser, now: float) -> dict[str, Any]:
         "expires_at": g.expires_at,
         "max_fps": g.max_fps,
         "revoked_at": g.revoked_at,
+        "legal_basis": g.legal_basis,
+        "reviewed_at": g.reviewed_at,
         "state": "revoked" if g.revoked_at else ("expired" if g.expires_at <= now else "active"),
     }
     if g.officer_id == user.id:  # the token names this officer; nobody else needs it
@@ -234,8 +254,23 @@ def grant_json(g: GrantRow, user: AuthUser, now: float) -> dict[str, Any]:
 async def incident_cameras(request: web.Request) -> web.Response:
     hub = get_hub(request)
     inc = await load_for(hub, current_user(request), path_id(request, "incident_id", "incident"))
-    async with hub.db.read() as session:
+    user = current_user(request)
+    async with hub.db.write() as session:
         found = await cameras_in_radius(session, inc.lat, inc.lon, inc.radius_m)
+        # Accountability: every radius search is logged with officer, purpose and reason.
+        await audit.append(
+            hub.db,
+            session,
+            "search.radius",
+            actor=f"user:{user.id}",
+            incident_id=inc.id,
+            officer_name=user.display_name,
+            badge=user.badge,
+            offense_code=inc.offense_code,
+            reason=inc.reason,
+            radius_m=inc.radius_m,
+            cameras_found=len(found),
+        )
     return web.json_response(
         {
             "incident_id": inc.id,
@@ -291,6 +326,7 @@ async def create_requests(request: web.Request) -> web.Response:
     scope = f.choice("scope", tuple(sorted(SCOPES))) or ""
     cameras = f.list_of("cameras", max_items=500)
     window_start, window_end = read_window(f)
+    legal_basis, warrant_ref, warrant_court = purposes.read_legal_basis(f)
     f.done()
     if inc.closed_at is not None:
         raise ApiError(409, "incident_closed", "the incident is closed")
@@ -350,6 +386,9 @@ async def create_requests(request: web.Request) -> web.Response:
             expires_at=now + ttl,
             status="pending",
             approved_camera_ids=[],
+            legal_basis=legal_basis,
+            warrant_ref=warrant_ref,
+            warrant_court=warrant_court,
         )
         for inst, cams in wanted.items()
     ]
@@ -370,12 +409,24 @@ async def create_requests(request: web.Request) -> web.Response:
                 officer_name=user.display_name,
                 badge=user.badge,
                 case_number=inc.case_number,
+                agency_id=hub.settings.agency_id,
+                offense_code=inc.offense_code,
+                legal_basis=legal_basis,
+                warrant_ref=warrant_ref,
+                warrant_court=warrant_court,
+                reason=inc.reason,
             )
     delivered = 0
     for row in rows:
         conn = hub.connections.get(row.installation_id)
         if conn is not None and await conn.send(
-            access_request_message(row, inc, officer, hub.settings.default_token_lifetime_s)
+            access_request_message(
+                row,
+                inc,
+                officer,
+                hub.settings.default_token_lifetime_s,
+                purposes.purpose_of(hub.settings, inc, row),
+            )
         ):
             delivered += 1
     return web.json_response(

@@ -16,6 +16,7 @@ from . import (
     api_meta,
     api_sessions,
     api_users,
+    purposes,
 )
 from .auth import make_auth_middleware
 from .bootstrap import ensure_bootstrap, resolve_kek
@@ -39,6 +40,7 @@ ROUTE_TABLES = (
     api_sessions.routes,
     api_audit.routes,
     api_users.routes,
+    purposes.routes,
 )
 
 
@@ -58,6 +60,7 @@ async def security_headers(
 
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.from_env()
+    purposes.check_agency(settings)  # an agency that cannot go into a token stops here
     hub = Hub(settings, Database(settings.database_url))
     app = web.Application(
         client_max_size=settings.max_body_bytes,

@@ -15,6 +15,7 @@ from connect_share_protocol.tokens import new_claims
 from . import audit
 from .message_ids import Mark
 from .models import AccessRequestRow, GrantRow, Incident, User
+from .purposes import purpose_of
 from .state import Hub
 
 _LOGGER = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ async def handle_decision(
             else None
         )
         replies: list[Message] = []
+        purpose = purpose_of(hub.settings, incident, req)
         # One token per approved camera: each can be revoked alone, by either side.
         for camera_id in approved:
             claims = new_claims(
@@ -110,6 +112,8 @@ async def handle_decision(
                 lifetime_s=lifetime,
                 window=window,
                 now=int(now),
+                purpose=purpose,
+                reason=incident.reason,
             )
             token = issue_token(keys.current.private_key, keys.current.kid, claims)
             session.add(
@@ -128,6 +132,7 @@ async def handle_decision(
                     issued_at=float(claims.issued_at),
                     expires_at=float(claims.expires_at),
                     max_fps=max(0.1, min(msg.max_fps, 30.0)),
+                    legal_basis=req.legal_basis,
                 )
             )
             await audit.append(
@@ -147,6 +152,10 @@ async def handle_decision(
                 scope=req.scope,
                 kid=keys.current.kid,
                 expires_at=claims.expires_at,
+                agency_id=purpose.agency_id,
+                offense_code=purpose.offense_code,
+                legal_basis=purpose.legal_basis,
+                reason=incident.reason,
             )
             replies.append(Grant(request_id=req.id, token=token))
     return replies

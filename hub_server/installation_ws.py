@@ -47,6 +47,7 @@ from connect_share_protocol.messages import (
     encode_message,
     unpack_frame,
 )
+from connect_share_protocol.purpose import Purpose
 
 from . import audit, grants, neutral, sessions
 from .auth import policy
@@ -62,6 +63,7 @@ from .models import (
     Installation,
     User,
 )
+from .purposes import purpose_of
 from .state import HUB, Hub
 from .validation import is_clean_text
 from .ws_guard import GuardedWebSocketResponse
@@ -410,12 +412,22 @@ async def send_pending_requests(hub: Hub, conn: InstallationConnection) -> None:
         ).all()
     for req, incident, officer in rows:
         await conn.send(
-            access_request_message(req, incident, officer, hub.settings.default_token_lifetime_s)
+            access_request_message(
+                req,
+                incident,
+                officer,
+                hub.settings.default_token_lifetime_s,
+                purpose_of(hub.settings, incident, req),
+            )
         )
 
 
 def access_request_message(
-    req: AccessRequestRow, incident: Incident, officer: User, max_session_s: int = 900
+    req: AccessRequestRow,
+    incident: Incident,
+    officer: User,
+    max_session_s: int = 900,
+    purpose: Purpose | None = None,
 ) -> AccessRequest:
     return AccessRequest(
         request_id=req.id,
@@ -430,6 +442,7 @@ def access_request_message(
             officer_id=officer.id,
             officer_name=officer.display_name,
             badge=officer.badge,
+            purpose=purpose,
         ),
         camera_ids=list(req.camera_ids),
         scope=req.scope,

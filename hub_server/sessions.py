@@ -94,8 +94,15 @@ async def begin(
     """
     now = time.time()
     session_id = new_session_id()
-    extra = {"scope": scope} if scope != "live" else {}
+    extra: dict[str, str] = {"scope": scope} if scope != "live" else {}
     async with hub.db.write() as s:
+        incident = await s.get(Incident, grant.incident_id)
+        if incident is not None:  # accountability: every view says why
+            extra.update(
+                offense_code=incident.offense_code,
+                legal_basis=grant.legal_basis,
+                reason=incident.reason,
+            )
         s.add(
             LiveSessionRow(
                 id=session_id,

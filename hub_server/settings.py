@@ -25,6 +25,12 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8765
     hub_name: str = "Connect Share hub"
+    # The agency this hub serves: carried in every token and request (issue 14).
+    agency_name: str = "Connect Share police department"
+    # ORI-style id: two letters and seven letters or digits; empty = not stated.
+    agency_id: str = ""
+    # Every incident states why, in at least this many characters.
+    min_reason_chars: int = 20
     # ``iss`` of every token; empty means "connect-share-hub:<hub_id>".
     issuer: str = ""
     # Cookies get the Secure flag unless the hub is served over plain HTTP (tests, demo).

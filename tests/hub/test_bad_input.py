@@ -15,7 +15,8 @@ HOME = (33.7490, -84.3880)
 GOOD_INCIDENT = {
     "case_number": "2026-7",
     "incident_type": "burglary",
-    "reason": "Break-in",
+    "offense_code": "220",
+    "reason": "Break-in reported by the shop owner",
     "lat": HOME[0],
     "lon": HOME[1],
     "radius_m": 250,

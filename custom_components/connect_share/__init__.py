@@ -18,6 +18,7 @@ from homeassistant.helpers.typing import ConfigType
 from .audit_log import AuditLogLocked
 from .const import CONF_HUB_NAME, DOMAIN, ISSUE_AUDIT_LOCKED
 from .installation import ConnectShareConfigEntry, Installation
+from .panel import async_setup_frontend
 from .services import async_setup_services
 from .websocket_api import async_register_commands
 
@@ -36,6 +37,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Services are registered once, independent of entries (quality scale: action-setup)."""
     async_setup_services(hass)
     async_register_commands(hass)
+    await async_setup_frontend(hass)
     return True
 
 

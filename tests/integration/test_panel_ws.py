@@ -415,3 +415,59 @@ async def test_footage_commands_refuse_bad_input(
     )
     assert error["code"] == "not_allowed"
     assert _snapshot_state(entry) == before
+
+
+async def test_notifications_link_to_the_panel_one_per_live_view(
+    hass: HomeAssistant, fake_hub: FakeHub, config_dir: Path
+) -> None:
+    from homeassistant.components import persistent_notification
+    from homeassistant.core import ServiceCall
+    from homeassistant.setup import async_setup_component
+
+    sent: list[ServiceCall] = []
+
+    async def phone(call: ServiceCall) -> None:
+        sent.append(call)
+
+    hass.services.async_register("notify", "phone", phone)
+    assert await async_setup_component(hass, "persistent_notification", {})
+    entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
+    await set_cameras(hass, entry, {"camera.front": camera_options()}, notify_target="notify.phone")
+    await until(lambda: entry.runtime_data.connection.is_connected, "connection")
+    incident, request = await _request(hass, fake_hub, entry)
+    await until(lambda: sent, "push")
+    link = f"/connect-share?request={request.request_id}"
+    assert sent[0].data["data"]["url"] == link and sent[0].data["data"]["clickAction"] == link
+    assert len(sent[0].data["data"]["actions"]) == 2  # Approve / Decline still there
+    notes = persistent_notification._async_get_or_create_notifications(hass)
+    assert f"({link})" in notes[f"connect_share_request_{request.request_id}"]["message"]
+
+    # Approve through the companion-app action, then one live view: start and end are one
+    # notification (same id in HA, same tag on the phone).
+    hass.bus.async_fire(
+        "mobile_app_notification_action", {"action": sent[0].data["data"]["actions"][0]["action"]}
+    )
+    await fake_hub.wait_for("decision")
+    token = fake_hub.token(incident, ["camera.front"])
+    await fake_hub.send(fake_hub.grant(request, token))
+    await until(lambda: "grant_accepted" in audit_actions(entry), "grant accepted")
+    session_id = new_session_id()
+    await fake_hub.send(
+        SessionOpen(session_id=session_id, token=token, camera_id="camera.front", scope="live")
+    )
+    await fake_hub.wait_for("session_started")
+    await entry.runtime_data.async_revoke_all()
+    await until(lambda: session_id not in entry.runtime_data.sessions, "session ended")
+    await hass.async_block_till_done()
+    session_pushes = [c for c in sent if "session" in c.data.get("data", {}).get("tag", "")]
+    assert [c.data["title"] for c in session_pushes] == [
+        "Connect Share: live view started",
+        "Connect Share: live view ended",
+    ]
+    assert {c.data["data"]["tag"] for c in session_pushes} == {
+        f"connect_share_session_{session_id}"
+    }
+    notes = persistent_notification._async_get_or_create_notifications(hass)
+    session_notes = [n for n in notes if n.startswith("connect_share_session_")]
+    assert session_notes == [f"connect_share_session_{session_id}"]
+    assert notes[session_notes[0]]["title"] == "Connect Share: live view ended"

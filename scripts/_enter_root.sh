@@ -9,6 +9,7 @@ PASS=("${@:1:$N}")
 shift "$N"
 mount -t proc proc "$R/proc"
 mount --bind /dev "$R/dev"
+[ -d /dev/pts ] && mount --bind /dev/pts "$R/dev/pts"   # apt and terminals need ptys
 mount -t tmpfs -o mode=1777,size=2g tmpfs "$R/dev/shm"   # Chromium and PostgreSQL use it
 mount -t sysfs sysfs "$R/sys" 2>/dev/null || true
 mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"

@@ -40,7 +40,8 @@ from .const import (
 )
 from .protocol import KeySet, generate_private_key, private_key_to_pem
 from .protocol.masks import MaskError, parse_masks
-from .rules import Schedule, ScheduleError
+from .protocol.purpose import AGENCY_ID_RE, OFFENSE_GROUPS
+from .rules import DEFAULT_DENIED_PURPOSES, Schedule, ScheduleError
 from .source_flow import SourceOptionsMixin, entity_cameras
 
 _LOGGER = logging.getLogger(__name__)
@@ -285,6 +286,17 @@ def camera_schema() -> probatio.Schema:
             probatio.Optional("masks", default=""): selector.TextSelector(
                 selector.TextSelectorConfig(multiline=True)
             ),
+            # Purpose rules (issue 14): enforced by the access gate like every other rule.
+            probatio.Optional("deny_offense_groups", default=[]): selector.SelectSelector(
+                selector.SelectSelectorConfig(
+                    options=list(OFFENSE_GROUPS), multiple=True, translation_key="offense_group"
+                )
+            ),
+            probatio.Optional("warrant_for_live", default=False): selector.BooleanSelector(),
+            probatio.Optional("only_agencies", default=""): str,
+            probatio.Optional(
+                "denied_purposes", default=", ".join(sorted(DEFAULT_DENIED_PURPOSES))
+            ): str,
             probatio.Optional("detection", default=False): selector.BooleanSelector(),
             probatio.Optional("detection_fps", default=1): num(
                 cfg(min=0.1, max=5, step=0.1, mode=box)
@@ -419,9 +431,12 @@ class ConnectShareOptionsFlow(SourceOptionsMixin, OptionsFlowWithReload):
 
 def _error_key(err: probatio.Invalid) -> str:
     field = str(err.path[0]) if err.path else ""
-    return {"masks": "invalid_masks", "schedule": "invalid_schedule", "lat": "lat_lon_pair"}.get(
-        field, "invalid_value"
-    )
+    return {
+        "masks": "invalid_masks",
+        "schedule": "invalid_schedule",
+        "lat": "lat_lon_pair",
+        "only_agencies": "invalid_agency",
+    }.get(field, "invalid_value")
 
 
 def _clean_camera(data: dict[str, Any]) -> dict[str, Any]:
@@ -438,5 +453,20 @@ def _clean_camera(data: dict[str, Any]) -> dict[str, Any]:
     out["auto_incident_types"] = [
         str(t).strip() for t in out.get("auto_incident_types", []) if str(t).strip()
     ]
+    agencies = _items(out.get("only_agencies", ""), upper=True)
+    if any(not AGENCY_ID_RE.match(a) for a in agencies):
+        raise probatio.Invalid("agency ids are ORI-style, e.g. NC0920100", path=["only_agencies"])
+    out["only_agencies"] = ", ".join(agencies)
+    out["denied_purposes"] = ", ".join(_items(out.get("denied_purposes", ""), upper=False))
+    out["deny_offense_groups"] = [
+        g for g in out.get("deny_offense_groups", []) if g in OFFENSE_GROUPS
+    ]
+    out["warrant_for_live"] = bool(out.get("warrant_for_live", False))
     out["max_session_s"] = int(out.get("max_session_s", 900))
     return out
+
+
+def _items(text: Any, *, upper: bool) -> list[str]:
+    """Comma-, semicolon- or space-separated items, de-duplicated, in the order given."""
+    items = re.split(r"[\s,;]+", str(text or ""))
+    return list(dict.fromkeys((i.upper() if upper else i.lower()) for i in items if i))

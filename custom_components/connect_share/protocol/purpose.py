@@ -87,6 +87,24 @@ class Purpose:
     def has_warrant(self) -> bool:
         return self.legal_basis == "warrant" and bool(self.warrant_ref)
 
+    def detail(self) -> dict[str, str]:
+        """Every field (empty = not stated), for audit log entries and the history view."""
+        return {name: getattr(self, name) for name in sorted(_CLAIM_KEYS)}
+
+    def describe(self) -> str:
+        """One human line for notifications: agency, offense type and legal basis."""
+        agency = self.agency_name or "agency not stated"
+        if self.agency_id:
+            agency += f" ({self.agency_id})"
+        offense = self.offense_code or "not stated"
+        if self.offense_group:
+            offense += f", {self.offense_group}"
+        if self.legal_basis == "warrant":
+            basis = f"warrant {self.warrant_ref} ({self.warrant_court})"
+        else:
+            basis = self.legal_basis or "not stated"
+        return f"Agency: {agency}. Offense type: {offense}. Legal basis: {basis}."
+
     def to_claim(self) -> dict[str, str]:
         """The token claim ``pur``: only the stated fields."""
         return {name: getattr(self, name) for name in sorted(_CLAIM_KEYS) if getattr(self, name)}

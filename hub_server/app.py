@@ -17,6 +17,7 @@ from . import (
     api_sessions,
     api_users,
     purposes,
+    transparency,
 )
 from .auth import make_auth_middleware
 from .bootstrap import ensure_bootstrap, resolve_kek
@@ -41,6 +42,7 @@ ROUTE_TABLES = (
     api_audit.routes,
     api_users.routes,
     purposes.routes,
+    transparency.routes,
 )
 
 

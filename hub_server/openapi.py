@@ -206,6 +206,16 @@ PATHS: dict[str, dict[str, Any]] = {
     "/.well-known/jwks.json": {"get": _op("The hub's current and previous signing keys")},
     "/healthz": {"get": _op("Liveness and database check", errors=(503,))},
     "/api/v1/transparency": {"get": _op("Public monthly counts, no personal data")},
+    "/transparency": {
+        "get": _op(
+            "Public page: monthly counts by offense type, legal basis and agency",
+            content_type="text/html",
+        )
+    },
+    "/transparency.json": {
+        "get": _op("The same counts as JSON (1..4 shown as <5), from the audit log")
+    },
+    "/transparency.csv": {"get": _op("The same counts as CSV", content_type="text/csv")},
     "/api/openapi.json": {"get": _op("This document")},
     "/api/v1/auth/login": {
         "post": _op(

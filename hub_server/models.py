@@ -266,3 +266,25 @@ class ProcessedMessage(Base):
     installation_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     msg_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     processed_at: Mapped[float] = mapped_column(Double, index=True)
+
+
+class EvidenceUpload(Base):
+    """A one-time upload id for one checked, signed evidence manifest (issue 12 item 8).
+
+    ``manifest_sha256`` (of the manifest's canonical JSON) is unique, so a signed manifest
+    can be turned into an upload id only once; the row is kept after use for that reason
+    (pruned once the manifest is too old to be accepted anyway).
+    """
+
+    __tablename__ = "evidence_uploads"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    installation_id: Mapped[str] = mapped_column(ForeignKey("installations.id"))
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    signed_manifest: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Double, index=True)
+    expires_at: Mapped[float] = mapped_column(Double)
+    used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("manifest_sha256", name="uq_evidence_uploads_manifest_sha256"),
+    )

@@ -70,6 +70,13 @@ SCHEMAS: dict[str, Any] = {
             "note": {"type": "string", "maxLength": 200},
         }
     ),
+    "SignedManifest": _obj(
+        {
+            "manifest": {**ANY_OBJ, "description": "connect_share_protocol EvidenceManifest"},
+            "signature": {**STR, "description": "base64url Ed25519 signature"},
+        },
+        ["manifest", "signature"],
+    ),
     "Enroll": _obj(
         {
             "code": _text(64),

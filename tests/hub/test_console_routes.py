@@ -43,4 +43,14 @@ async def test_page_has_no_inline_script_or_style() -> None:
     html = (CONSOLE_DIR / "index.html").read_text()
     assert "<script>" not in html and "style=" not in html
     assert not re.search(r"\son[a-z]+=", html), "inline event handler"
-    assert set(load_assets()) == {"index.html", "app.js", "style.css", "favicon.svg"}
+    assert set(load_assets()) == {
+        "index.html",
+        "app.js",
+        "style.css",
+        "favicon.svg",
+        "admin.html",
+        "admin.js",
+    }
+    admin = (CONSOLE_DIR / "admin.html").read_text()
+    assert "<script>" not in admin and "<style" not in admin and " style=" not in admin
+    assert not re.search(r"\son[a-z]+=", admin), "inline event handler"

@@ -45,6 +45,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, OPT_CAMERAS
+from .protocol.purpose import Purpose
 
 if TYPE_CHECKING:
     from .installation import Installation
@@ -188,10 +189,32 @@ def _session_row(inst: Installation, session: Any) -> dict[str, Any]:
     row["token_id"] = c.token_id
     row["since"] = _iso(session.started_at)
     row["until_iso"] = _iso(session.deadline)
-    for attr in ("agency", "purpose", "offense_type", "legal_basis"):
-        if (value := getattr(c, attr, None)) not in (None, ""):
-            row[attr] = value
+    row.update(_purpose_fields(c.purpose))
     return row
+
+
+def _purpose_fields(purpose: Purpose | None) -> dict[str, Any]:
+    """Agency and purpose as text for the panel (a Purpose object showed "[object Object]")."""
+    if purpose is None or not purpose.stated:
+        return {}
+    out: dict[str, Any] = {"purpose_detail": purpose.detail()}
+    if purpose.agency_name or purpose.agency_id:
+        out["agency"] = " ".join(
+            p
+            for p in (purpose.agency_name, f"({purpose.agency_id})" if purpose.agency_id else "")
+            if p
+        )
+    parts = []
+    if purpose.offense_code:
+        group = f" ({purpose.offense_group})" if purpose.offense_group else ""
+        parts.append(f"offense {purpose.offense_code}{group}")
+    if purpose.legal_basis == "warrant":
+        parts.append(f"warrant {purpose.warrant_ref} ({purpose.warrant_court})")
+    elif purpose.legal_basis:
+        parts.append(purpose.legal_basis.replace("_", " "))
+    if parts:
+        out["purpose"] = " · ".join(parts)
+    return out
 
 
 def _request_row(inst: Installation, pending: Any) -> dict[str, Any]:
@@ -202,9 +225,7 @@ def _request_row(inst: Installation, pending: Any) -> dict[str, Any]:
     row["area"] = {"lat": inc.lat, "lon": inc.lon, "radius_m": inc.radius_m}
     row["window_start_iso"] = _iso(req.window_start)
     row["window_end_iso"] = _iso(req.window_end)
-    for attr in ("agency", "purpose", "offense_type", "legal_basis"):
-        if (value := getattr(inc, attr, None)) not in (None, ""):
-            row[attr] = value
+    row.update(_purpose_fields(inc.purpose))
     known = inst.requests.known.get(req.request_id)
     row["footage"] = list(known.footage) if known else []
     return row

@@ -1,7 +1,7 @@
 // The resident's Connect Share panel: Now, Requests, History, Cameras (with the mask editor).
 // A web component receiving `hass` (panel_custom); data only through connect_share/* websocket
 // commands; colours from Home Assistant's theme variables (light and dark).
-import { LitElement, html, css, nothing } from "lit";
+import { LitElement, html, svg, css, nothing } from "lit";
 import { ws, fmtTime, baseStyles } from "./shared.js";
 
 const TABS = [
@@ -603,8 +603,8 @@ class ConnectShareCameraEditor extends LitElement {
                 <img class="snapshot" src=${this._image} alt="current snapshot" @load=${() => this.requestUpdate()} />
                 <svg viewBox="0 0 1000 1000" preserveAspectRatio="none" @pointerdown=${this._down} @pointermove=${this._move} @pointerup=${this._up}>
                   ${this._polygons.map(
-                    (poly, i) => html`<polygon points=${poly.map(([x, y]) => `${x * 1000},${y * 1000}`).join(" ")} class=${i === this._current ? "current" : ""}></polygon>
-                      ${poly.map(([x, y], j) => html`<circle data-p=${i} data-q=${j} cx=${x * 1000} cy=${y * 1000} r="12"></circle>`)}`,
+                    (poly, i) => svg`<polygon points=${poly.map(([x, y]) => `${x * 1000},${y * 1000}`).join(" ")} class=${i === this._current ? "current" : ""}></polygon>
+                      ${poly.map(([x, y], j) => svg`<circle data-p=${i} data-q=${j} cx=${x * 1000} cy=${y * 1000} r="12"></circle>`)}`,
                   )}
                 </svg>
               </div>`

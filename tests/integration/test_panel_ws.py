@@ -19,6 +19,7 @@ from PIL import Image
 
 from custom_components.connect_share import hub_client
 from custom_components.connect_share.protocol.messages import SessionOpen, new_session_id
+from custom_components.connect_share.protocol.purpose import Purpose
 
 from .conftest import camera_options, enroll, set_cameras, until
 from .fake_hub import FakeHub
@@ -471,3 +472,23 @@ async def test_notifications_link_to_the_panel_one_per_live_view(
     session_notes = [n for n in notes if n.startswith("connect_share_session_")]
     assert session_notes == [f"connect_share_session_{session_id}"]
     assert notes[session_notes[0]]["title"] == "Connect Share: live view ended"
+
+
+async def test_agency_and_purpose_are_text(
+    hass: HomeAssistant, fake_hub: FakeHub, config_dir: Path, hass_ws_client
+) -> None:
+    """The panel shows agency and purpose as text (a Purpose object rendered "[object Object]")."""
+    entry = await _setup(hass, fake_hub)
+    purpose = Purpose(
+        agency_name="Demo City PD",
+        agency_id="NL1234567",
+        offense_code="220",
+        offense_group="property",
+        legal_basis="consent",
+    )
+    await _request(hass, fake_hub, entry, purpose=purpose)
+    ws = Ws(await hass_ws_client(hass))
+    (row,) = (await ws.ok("overview"))["entries"][0]["pending"]
+    assert row["agency"] == "Demo City PD (NL1234567)"
+    assert row["purpose"] == "offense 220 (property) · consent"
+    assert row["purpose_detail"]["offense_code"] == "220"

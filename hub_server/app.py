@@ -73,6 +73,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         hub.spawn(heartbeat(hub), "installation-heartbeat")
         yield
     finally:
+        await hub.decisions.close()
         await hub.stop_tasks()
         await hub.db.close()
 

@@ -63,11 +63,14 @@ async def append(
     installation_id: str | None = None,
     incident_id: str | None = None,
     now: float | None = None,
+    flush: bool = True,
     **detail: Any,
 ) -> AuditEntry:
     """Add one entry inside the caller's write transaction (so both commit or neither).
 
     Not inside a savepoint that may roll back: the cached chain head would outlive it.
+    ``flush=False`` leaves the INSERT to the next flush (group commit writes many entries
+    in one round trip); the chain head is cached either way.
     """
     transaction = session.get_transaction()
     cached = session.info.get(_HEAD_KEY)
@@ -103,7 +106,8 @@ async def append(
         ),
     )
     session.add(entry)
-    await session.flush()
+    if flush:
+        await session.flush()
     # Later entries in the same transaction (which holds the lock) chain on from here.
     session.info[_HEAD_KEY] = (transaction, (seq, entry.hash))
     return entry

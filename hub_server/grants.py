@@ -7,6 +7,7 @@ import time
 from collections import defaultdict
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_share_protocol import MAX_TOKEN_LIFETIME_S, issue_token
 from connect_share_protocol.messages import Decision, Error, Grant, Message, Revoke
@@ -14,6 +15,7 @@ from connect_share_protocol.tokens import new_claims
 
 from . import audit
 from .models import AccessRequestRow, GrantRow, Incident, User
+from .signing import KeyStore
 from .state import Hub
 
 _LOGGER = logging.getLogger(__name__)
@@ -29,118 +31,135 @@ def token_lifetime(scope: str, requested_s: int, default_s: int, floor_s: int = 
 
 
 async def handle_decision(hub: Hub, installation_id: str, msg: Decision) -> list[Message]:
+    """Record an installation's answer in its own transaction (see ``decide``).
+
+    The WebSocket path goes through ``hub.decisions`` (group commit) instead.
+    """
+    keys = await hub.signing_keys()
+    async with hub.db.write() as session:
+        return await decide(hub, session, keys, installation_id, msg, time.time())
+
+
+async def decide(
+    hub: Hub,
+    session: AsyncSession,
+    keys: KeyStore,
+    installation_id: str,
+    msg: Decision,
+    now: float,
+    *,
+    flush: bool = True,
+) -> list[Message]:
     """Record an installation's answer; issue one token per approved camera.
 
-    Returns the messages to send back: a ``Grant`` per token, one ``Error``, or nothing when
+    Runs inside the caller's write transaction; the returned messages may be sent only
+    after it commits. Returns a ``Grant`` per token, one ``Error``, or nothing when
     nothing was approved (a decline is recorded only as an answer without cameras, which
     the officer sees as "no footage").
     """
-    now = time.time()
-    keys = await hub.signing_keys()
-    async with hub.db.write() as session:
-        req = await session.get(AccessRequestRow, msg.request_id)
-        if req is None or req.installation_id != installation_id:
-            return [Error(code="unknown_request", message="no such request", ref=msg.request_id)]
-        if req.status != "pending":
-            return [Error(code="already_answered", message=req.status, ref=msg.request_id)]
-        if req.expires_at <= now:
-            return [Error(code="request_expired", message="too late", ref=msg.request_id)]
-        already = list(req.approved_camera_ids or [])
-        # Cameras approved by an earlier, partial decision keep their tokens: only new ones.
-        approved = [c for c in dict.fromkeys(msg.approved_camera_ids) if c not in already]
-        if not set(approved) <= set(req.camera_ids):
-            return [
-                Error(code="bad_decision", message="approved a camera not asked for", ref=req.id)
-            ]
-        incident = await session.get(Incident, req.incident_id)
-        officer = await session.get(User, req.created_by)
-        assert incident is not None and officer is not None  # foreign keys
-        if incident.closed_at is not None:
-            approved = []  # a closed incident gets no new tokens
-        if msg.final:
-            req.status = "answered"
-            req.answered_at = now
-        req.approved_camera_ids = already + approved
+    req = await session.get(AccessRequestRow, msg.request_id)
+    if req is None or req.installation_id != installation_id:
+        return [Error(code="unknown_request", message="no such request", ref=msg.request_id)]
+    if req.status != "pending":
+        return [Error(code="already_answered", message=req.status, ref=msg.request_id)]
+    if req.expires_at <= now:
+        return [Error(code="request_expired", message="too late", ref=msg.request_id)]
+    already = list(req.approved_camera_ids or [])
+    # Cameras approved by an earlier, partial decision keep their tokens: only new ones.
+    approved = [c for c in dict.fromkeys(msg.approved_camera_ids) if c not in already]
+    if not set(approved) <= set(req.camera_ids):
+        return [Error(code="bad_decision", message="approved a camera not asked for", ref=req.id)]
+    incident = await session.get(Incident, req.incident_id)
+    officer = await session.get(User, req.created_by)
+    assert incident is not None and officer is not None  # foreign keys
+    if incident.closed_at is not None:
+        approved = []  # a closed incident gets no new tokens
+    if msg.final:
+        req.status = "answered"
+        req.answered_at = now
+    req.approved_camera_ids = already + approved
+    await audit.append(
+        hub.db,
+        session,
+        "request.answered",
+        actor=f"installation:{installation_id}",
+        installation_id=installation_id,
+        incident_id=req.incident_id,
+        flush=flush,
+        request_id=req.id,
+        scope=req.scope,
+        approved_camera_ids=approved,
+        final=msg.final,
+    )
+    if not approved:
+        return []
+    lifetime = token_lifetime(
+        req.scope,
+        msg.max_session_s,
+        hub.settings.default_token_lifetime_s,
+        hub.settings.min_token_lifetime_s,
+    )
+    window = (
+        (int(req.window_start), int(req.window_end))
+        if req.scope == "clip" and req.window_start is not None and req.window_end is not None
+        else None
+    )
+    replies: list[Message] = []
+    # One token per approved camera: each can be revoked alone, by either side.
+    for camera_id in approved:
+        claims = new_claims(
+            issuer=hub.issuer,
+            installation_id=installation_id,
+            officer_id=officer.id,
+            officer_name=officer.display_name,
+            badge=officer.badge,
+            incident_id=incident.id,
+            case_number=incident.case_number,
+            cameras=[camera_id],
+            scopes=[req.scope],
+            lifetime_s=lifetime,
+            window=window,
+            now=int(now),
+        )
+        token = issue_token(keys.current.private_key, keys.current.kid, claims)
+        session.add(
+            GrantRow(
+                id=claims.token_id,
+                request_id=req.id,
+                incident_id=incident.id,
+                installation_id=installation_id,
+                officer_id=officer.id,
+                camera_ids=[camera_id],
+                scope=req.scope,
+                window_start=req.window_start if window else None,
+                window_end=req.window_end if window else None,
+                kid=keys.current.kid,
+                token=token,
+                issued_at=float(claims.issued_at),
+                expires_at=float(claims.expires_at),
+                max_fps=max(0.1, min(msg.max_fps, 30.0)),
+            )
+        )
         await audit.append(
             hub.db,
             session,
-            "request.answered",
-            actor=f"installation:{installation_id}",
+            "token.issued",
+            actor="hub",
             installation_id=installation_id,
-            incident_id=req.incident_id,
+            incident_id=incident.id,
+            flush=flush,
+            token_id=claims.token_id,
             request_id=req.id,
+            officer_id=officer.id,
+            officer_name=officer.display_name,
+            badge=officer.badge,
+            case_number=incident.case_number,
+            camera_ids=[camera_id],
             scope=req.scope,
-            approved_camera_ids=approved,
-            final=msg.final,
+            kid=keys.current.kid,
+            expires_at=claims.expires_at,
         )
-        if not approved:
-            return []
-        lifetime = token_lifetime(
-            req.scope,
-            msg.max_session_s,
-            hub.settings.default_token_lifetime_s,
-            hub.settings.min_token_lifetime_s,
-        )
-        window = (
-            (int(req.window_start), int(req.window_end))
-            if req.scope == "clip" and req.window_start is not None and req.window_end is not None
-            else None
-        )
-        replies: list[Message] = []
-        # One token per approved camera: each can be revoked alone, by either side.
-        for camera_id in approved:
-            claims = new_claims(
-                issuer=hub.issuer,
-                installation_id=installation_id,
-                officer_id=officer.id,
-                officer_name=officer.display_name,
-                badge=officer.badge,
-                incident_id=incident.id,
-                case_number=incident.case_number,
-                cameras=[camera_id],
-                scopes=[req.scope],
-                lifetime_s=lifetime,
-                window=window,
-                now=int(now),
-            )
-            token = issue_token(keys.current.private_key, keys.current.kid, claims)
-            session.add(
-                GrantRow(
-                    id=claims.token_id,
-                    request_id=req.id,
-                    incident_id=incident.id,
-                    installation_id=installation_id,
-                    officer_id=officer.id,
-                    camera_ids=[camera_id],
-                    scope=req.scope,
-                    window_start=req.window_start if window else None,
-                    window_end=req.window_end if window else None,
-                    kid=keys.current.kid,
-                    token=token,
-                    issued_at=float(claims.issued_at),
-                    expires_at=float(claims.expires_at),
-                    max_fps=max(0.1, min(msg.max_fps, 30.0)),
-                )
-            )
-            await audit.append(
-                hub.db,
-                session,
-                "token.issued",
-                actor="hub",
-                installation_id=installation_id,
-                incident_id=incident.id,
-                token_id=claims.token_id,
-                request_id=req.id,
-                officer_id=officer.id,
-                officer_name=officer.display_name,
-                badge=officer.badge,
-                case_number=incident.case_number,
-                camera_ids=[camera_id],
-                scope=req.scope,
-                kid=keys.current.kid,
-                expires_at=claims.expires_at,
-            )
-            replies.append(Grant(request_id=req.id, token=token))
+        replies.append(Grant(request_id=req.id, token=token))
     return replies
 
 

@@ -230,7 +230,7 @@ async def dispatch(
         case Decision():
             if not ID_RE.match(msg.request_id):
                 return error("unknown_request", "no such request", ref=msg.request_id[:64])
-            return await grants.handle_decision(hub, inst, msg)
+            return await hub.decisions.submit(inst, msg)  # group commit
         case SessionStarted():
             if not await sessions.mark_started(hub, inst, msg.session_id):
                 return SessionClose(session_id=msg.session_id, reason="unknown_session")

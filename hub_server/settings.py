@@ -48,6 +48,8 @@ class Settings:
     # How long a snapshot may take: session start plus the first frame.
     snapshot_timeout_s: float = 10.0
     viewer_queue_frames: int = 2
+    # Group commit: decisions arriving within this many milliseconds share one transaction.
+    decision_batch_ms: float = 2.0
     enrollment_code_ttl_s: int = 7 * 24 * 3600
     # Run Alembic's upgrade on start so ``serve`` works on a fresh machine.
     migrate_on_start: bool = True

@@ -30,6 +30,10 @@ class Hub:
         self.relay = LiveRelay(settings.viewer_queue_frames)
         self.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_s)
         self._tasks: set[asyncio.Task[Any]] = set()
+        from .decision_batcher import DecisionBatcher  # late: it imports this module
+
+        # Installations' decisions are committed in groups (hub_server/decision_batcher.py).
+        self.decisions = DecisionBatcher(self, window_s=settings.decision_batch_ms / 1000)
 
     @property
     def issuer(self) -> str:

@@ -233,7 +233,7 @@ async def incident_cameras(request: web.Request) -> web.Response:
             "cameras": [
                 camera_json(
                     f.camera,
-                    online=hub.connections.get(f.camera.installation_id) is not None,
+                    online=hub.router.is_online(f.camera.installation_id),
                     distance_m=f.distance_m,
                 )
                 for f in found
@@ -262,12 +262,7 @@ async def list_cameras(request: web.Request) -> web.Response:
             )
         ).all()
     return web.json_response(
-        {
-            "cameras": [
-                camera_json(c, online=hub.connections.get(c.installation_id) is not None)
-                for c in rows
-            ]
-        }
+        {"cameras": [camera_json(c, online=hub.router.is_online(c.installation_id)) for c in rows]}
     )
 
 
@@ -364,9 +359,9 @@ async def create_requests(request: web.Request) -> web.Response:
             )
     delivered = 0
     for row in rows:
-        conn = hub.connections.get(row.installation_id)
-        if conn is not None and await conn.send(
-            access_request_message(row, inc, officer, hub.settings.default_token_lifetime_s)
+        if await hub.router.send(
+            row.installation_id,
+            access_request_message(row, inc, officer, hub.settings.default_token_lifetime_s),
         ):
             delivered += 1
     return web.json_response(

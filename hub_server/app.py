@@ -8,7 +8,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import WSCloseCode, web
 
-from . import api_audit, api_auth, api_incidents, api_installations, api_meta, api_sessions
+from . import (
+    api_audit,
+    api_auth,
+    api_incidents,
+    api_installations,
+    api_meta,
+    api_ops,
+    api_sessions,
+)
 from .auth import make_auth_middleware
 from .bootstrap import ensure_bootstrap
 from .console_routes import setup_console_routes
@@ -24,6 +32,7 @@ _LOGGER = logging.getLogger(__name__)
 
 ROUTE_TABLES = (
     api_meta.routes,
+    api_ops.routes,
     api_auth.routes,
     api_installations.routes,
     api_incidents.routes,
@@ -70,17 +79,32 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
             await migrate(hub.db.url)
         hub.hub_id = await ensure_bootstrap(hub.db)
         await hub.signing_keys()
+        await hub.bus.start()
+        await hub.router.start()
+        if hub.settings.metrics_port:
+            from .metrics import HubMetrics  # prometheus-client only when metrics are on
+
+            hub.metrics = HubMetrics(hub)
+            hub.metrics_port = await hub.metrics.start(
+                hub.settings.metrics_host, hub.settings.metrics_port
+            )
         hub.spawn(heartbeat(hub), "installation-heartbeat")
         yield
     finally:
+        if hub.metrics is not None:
+            await hub.metrics.stop()
+        await hub.router.close()
+        await hub.bus.close()
         await hub.decisions.close()
         await hub.stop_tasks()
         await hub.db.close()
 
 
 async def _close_connections(app: web.Application) -> None:
-    """On shutdown: end live sessions (viewers see the end) and close installation sockets."""
+    """On shutdown (SIGTERM drains): /readyz turns 503, live sessions end (viewers see the
+    end), installation sockets close with "going away" so they reconnect elsewhere."""
     hub = app[HUB]
+    hub.draining = True
     for live in list(hub.relay.sessions.values()):
         with contextlib.suppress(Exception):
             await end_session(hub, live, "hub_shutdown", notify_installation=True)

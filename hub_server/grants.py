@@ -14,7 +14,7 @@ from connect_share_protocol.messages import Decision, Error, Grant, Message, Rev
 from connect_share_protocol.tokens import new_claims
 
 from . import audit
-from .models import AccessRequestRow, GrantRow, Incident, User
+from .models import AccessRequestRow, GrantRow, Incident, LiveSessionRow, User
 from .signing import KeyStore
 from .state import Hub
 
@@ -203,7 +203,21 @@ async def revoke(
             query = query.where(GrantRow.incident_id == incident_id)
         if installation_id is not None:
             query = query.where(GrantRow.installation_id == installation_id)
-        for grant in (await session.scalars(query.order_by(GrantRow.issued_at))).all():
+        grants_found = (await session.scalars(query.order_by(GrantRow.issued_at))).all()
+        # Sessions of these grants viewed on other instances (stopped below, before pushing).
+        remote_sessions = (
+            (
+                await session.scalars(
+                    select(LiveSessionRow.id).where(
+                        LiveSessionRow.grant_id.in_([g.id for g in grants_found]),
+                        LiveSessionRow.ended_at.is_(None),
+                    )
+                )
+            ).all()
+            if grants_found
+            else []
+        )
+        for grant in grants_found:
             grant.revoked_at = now
             grant.revoked_by = by[:64]
             grant.revoke_reason = reason[:200]
@@ -218,11 +232,13 @@ async def revoke(
                 token_id=grant.id,
                 reason=reason,
             )
+    for session_id in remote_sessions:
+        await hub.router.stop_remote(session_id)
     for live in stopped:
         await end_session(hub, live, "revoked", notify_installation=False)
     if push:
         for inst_id, token_ids in revoked.items():
-            conn = hub.connections.get(inst_id)
-            if conn is not None:
-                await conn.send(Revoke(reason=reason, token_ids=token_ids, incident_id=incident_id))
+            await hub.router.send(
+                inst_id, Revoke(reason=reason, token_ids=token_ids, incident_id=incident_id)
+            )
     return [jti for ids in revoked.values() for jti in ids]

@@ -47,7 +47,7 @@ from connect_share_protocol.messages import (
     unpack_frame,
 )
 
-from . import audit, grants, sessions
+from . import audit, grants
 from .auth import policy
 from .connections import InstallationConnection
 from .models import (
@@ -93,20 +93,14 @@ async def installation_ws(request: web.Request) -> web.WebSocketResponse:
         if replaced is not None:  # the newest socket wins; the old one and its sessions end
             with contextlib.suppress(Exception):
                 await replaced.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"replaced")
-            for live in hub.relay.for_installation(installation_id):
-                await sessions.end_session(
-                    hub, live, "installation_reconnected", notify_installation=False
-                )
+        await hub.router.attached(conn)  # ends sessions of older sockets, here or elsewhere
         await set_online(hub, installation_id, True)
         await send_pending_revocations(hub, conn)
         await send_pending_requests(hub, conn)
         await serve_messages(hub, conn)
     finally:
         if hub.connections.unregister(conn):
-            for live in hub.relay.for_installation(installation_id):
-                await sessions.end_session(
-                    hub, live, "installation_disconnected", notify_installation=False
-                )
+            await hub.router.detached(conn)  # its sessions end wherever they are viewed
             with contextlib.suppress(Exception):
                 await set_online(hub, installation_id, False)
     return ws
@@ -195,7 +189,7 @@ async def serve_messages(hub: Hub, conn: InstallationConnection) -> None:
             except ProtocolError as err:
                 await conn.send(error(err.code, err.detail))
                 continue
-            hub.relay.deliver(conn.installation_id, header.session_id, jpeg)
+            await hub.router.frame(conn, header.session_id, jpeg)
             continue
         if raw.type != WSMsgType.TEXT:
             break
@@ -232,16 +226,12 @@ async def dispatch(
                 return error("unknown_request", "no such request", ref=msg.request_id[:64])
             return await hub.decisions.submit(inst, msg)  # group commit
         case SessionStarted():
-            if not await sessions.mark_started(hub, inst, msg.session_id):
+            if not await hub.router.started(conn, msg.session_id):
                 return SessionClose(session_id=msg.session_id, reason="unknown_session")
             return None
         case SessionClose():
-            live = hub.relay.get(msg.session_id)
-            if live is not None and live.installation_id == inst:
-                reason = msg.reason if is_clean_text(msg.reason) else "invalid"
-                await sessions.end_session(
-                    hub, live, f"installation:{reason}"[:64], notify_installation=False
-                )
+            reason = msg.reason if is_clean_text(msg.reason) else "invalid"
+            await hub.router.closed(conn, msg.session_id, reason)
             return None
         case Revoke():
             await installation_revoke(hub, inst, msg)

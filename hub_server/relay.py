@@ -59,6 +59,8 @@ class RelaySession:
     viewers: set[Viewer] = field(default_factory=set)
     timer: asyncio.TimerHandle | None = None
     opened_monotonic: float = field(default_factory=time.monotonic)
+    # The bus subscription that brings this session's frames from the socket's instance.
+    bus_subscription: object | None = None
 
     @property
     def active(self) -> bool:
@@ -69,6 +71,7 @@ class LiveRelay:
     def __init__(self, viewer_queue_frames: int) -> None:
         self.viewer_queue_frames = max(1, viewer_queue_frames)
         self.sessions: dict[str, RelaySession] = {}
+        self.frames_total = 0  # frames handed to viewers (metrics)
 
     def add(self, session: RelaySession) -> None:
         self.sessions[session.id] = session
@@ -104,6 +107,7 @@ class LiveRelay:
         ):
             return False
         session.frames += 1
+        self.frames_total += 1
         for viewer in session.viewers:
             viewer.offer(jpeg)
         return True

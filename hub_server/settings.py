@@ -50,6 +50,11 @@ class Settings:
     viewer_queue_frames: int = 2
     # Group commit: decisions arriving within this many milliseconds share one transaction.
     decision_batch_ms: float = 2.0
+    # Empty: one instance, in-process bus. nats://host:port: several instances (routing.py).
+    bus_url: str = ""
+    # Prometheus /metrics on its own listener (keep it off the public network); 0 = off.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 0
     enrollment_code_ttl_s: int = 7 * 24 * 3600
     # Run Alembic's upgrade on start so ``serve`` works on a fresh machine.
     migrate_on_start: bool = True

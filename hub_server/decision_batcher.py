@@ -124,13 +124,21 @@ class DecisionBatcher:
             ).all()
             incident_ids = list({r.incident_id for r in requests})
             officer_ids = list({r.created_by for r in requests})
+            # Kept referenced: the identity map holds its objects only weakly.
+            loaded: list[object] = list(requests)
             if incident_ids:
-                await session.scalars(select(Incident).where(Incident.id.in_(incident_ids)))
-                await session.scalars(select(User).where(User.id.in_(officer_ids)))
-            results = [
-                await grants.decide(
-                    hub, session, keys, item.installation_id, item.msg, now, flush=False
-                )
-                for item in group
-            ]
+                loaded += (
+                    await session.scalars(select(Incident).where(Incident.id.in_(incident_ids)))
+                ).all()
+                loaded += (
+                    await session.scalars(select(User).where(User.id.in_(officer_ids)))
+                ).all()
+            # No flush per lookup: everything is written in one flush at commit.
+            with session.no_autoflush:
+                results = [
+                    await grants.decide(
+                        hub, session, keys, item.installation_id, item.msg, now, flush=False
+                    )
+                    for item in group
+                ]
         return results

@@ -56,6 +56,14 @@ class DecisionBatcher:
 
     async def submit(self, installation_id: str, msg: Decision) -> list[Message]:
         """Queue one decision; returns its replies once its group has committed."""
+        started = time.perf_counter()
+        replies = await self._submit(installation_id, msg)
+        metrics = getattr(self.hub, "metrics", None)
+        if metrics is not None and any(m.TYPE == "grant" for m in replies):
+            metrics.token_latency.observe(time.perf_counter() - started)
+        return replies
+
+    async def _submit(self, installation_id: str, msg: Decision) -> list[Message]:
         future: asyncio.Future[list[Message]] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(installation_id, msg, future))
         self._wake.set()

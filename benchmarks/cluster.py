@@ -1,6 +1,9 @@
 """City-scale hub figures: radius search on the spatial indexes (100,000 and 1,000,000
 cameras, SQLite and PostgreSQL), group-committed token issuing with 200 installations
-deciding at once (vs one transaction per decision, same run).
+deciding at once (vs one transaction per decision, same run), and on two hub processes
+behind nginx with NATS and PostgreSQL: relay latency added by crossing instances (vs one
+instance, same run), failover time after SIGKILL, audit entries lost, idle memory per
+installation socket (10,000 sockets across the two instances; 2,000 with --quick).
 
 PostgreSQL is started by the benchmark (as the tests do) with fsync on, so commits cost
 what they cost in production. Usage: .venv/bin/python -m benchmarks.cluster [--quick]
@@ -14,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.city import bench_radius, bench_tokens
+from benchmarks.cluster_live import bench_idle_sockets, bench_relay_and_failover
 from benchmarks.common import parse_args, report
 from hub_server.database import Database, migrate
 from tests.hub.postgres import PostgresServer, start_postgres
@@ -54,6 +58,8 @@ async def run(quick: bool) -> None:
                     await bench_tokens(db, backend, installations=200, per_inst=per_inst)
                 finally:
                     await db.close()
+        await bench_relay_and_failover(pg.create_database(), frames=100 if quick else 500)
+        await bench_idle_sockets(pg.create_database(), 2000 if quick else 10_000)
     finally:
         pg.stop()
     report("load_avg_1m_at_end", os.getloadavg()[0])

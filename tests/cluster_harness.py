@@ -64,7 +64,8 @@ daemon off;
 pid {root}/nginx.pid;
 error_log {root}/nginx-error.log info;
 {user}
-events {{ worker_connections 4096; }}
+worker_rlimit_nofile 65536;
+events {{ worker_connections 30000; }}
 http {{
     access_log off;
     client_body_temp_path {root}/body;
@@ -137,6 +138,7 @@ class HubProcess:
     bus_url: str
     log: Path
     proc: subprocess.Popen[bytes] | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -149,6 +151,7 @@ class HubProcess:
             "CONNECT_SHARE_HUB_METRICS_PORT": str(self.metrics_port),
             "CONNECT_SHARE_HUB_HEARTBEAT_S": "2",
             "PYTHONPATH": str(ROOT),
+            **self.extra_env,
         }
         out = open(self.log, "ab")  # noqa: SIM115 - the process keeps it
         self.proc = subprocess.Popen(
@@ -285,7 +288,9 @@ class Cluster:
 
 
 @asynccontextmanager
-async def running_cluster(database_url: str, instances: int = 2) -> AsyncIterator[Cluster]:
+async def running_cluster(
+    database_url: str, instances: int = 2, hub_env: dict[str, str] | None = None
+) -> AsyncIterator[Cluster]:
     """PostgreSQL database (given, migrated here), NATS, ``instances`` hubs, nginx in front."""
     from hub_server.database import migrate
 
@@ -306,6 +311,7 @@ async def running_cluster(database_url: str, instances: int = 2) -> AsyncIterato
                 database_url=database_url,
                 bus_url=bus_url,
                 log=root / f"hub{n}.log",
+                extra_env=dict(hub_env or {}),
             )
             hub.start()
             hubs.append(hub)

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from connect_share_protocol.messages import Decision, Message
 
-from . import grants
+from . import audit, grants
 from .models import AccessRequestRow, Incident, User
 from .state import Hub
 
@@ -141,12 +141,13 @@ class DecisionBatcher:
                 loaded += (
                     await session.scalars(select(User).where(User.id.in_(officer_ids)))
                 ).all()
-            # No flush per lookup: everything is written in one flush at commit.
+            # No flush per lookup: everything is written by one INSERT per table at the end.
             with session.no_autoflush:
-                results = [
-                    await grants.decide(
-                        hub, session, keys, item.installation_id, item.msg, now, flush=False
-                    )
-                    for item in group
-                ]
+                async with audit.bulk_rows(session):
+                    results = [
+                        await grants.decide(
+                            hub, session, keys, item.installation_id, item.msg, now, flush=False
+                        )
+                        for item in group
+                    ]
         return results

@@ -122,24 +122,27 @@ async def decide(
             now=int(now),
         )
         token = issue_token(keys.current.private_key, keys.current.kid, claims)
-        session.add(
-            GrantRow(
-                id=claims.token_id,
-                request_id=req.id,
-                incident_id=incident.id,
-                installation_id=installation_id,
-                officer_id=officer.id,
-                camera_ids=[camera_id],
-                scope=req.scope,
-                window_start=req.window_start if window else None,
-                window_end=req.window_end if window else None,
-                kid=keys.current.kid,
-                token=token,
-                issued_at=float(claims.issued_at),
-                expires_at=float(claims.expires_at),
-                max_fps=max(0.1, min(msg.max_fps, 30.0)),
-            )
+        grant_row = dict(
+            id=claims.token_id,
+            request_id=req.id,
+            incident_id=incident.id,
+            installation_id=installation_id,
+            officer_id=officer.id,
+            camera_ids=[camera_id],
+            scope=req.scope,
+            window_start=req.window_start if window else None,
+            window_end=req.window_end if window else None,
+            kid=keys.current.kid,
+            token=token,
+            issued_at=float(claims.issued_at),
+            expires_at=float(claims.expires_at),
+            max_fps=max(0.1, min(msg.max_fps, 30.0)),
         )
+        bulk = session.info.get(audit.BULK_KEY)
+        if not flush and bulk is not None:  # group commit: one INSERT for the whole group
+            bulk.setdefault(GrantRow, []).append(grant_row)
+        else:
+            session.add(GrantRow(**grant_row))
         await audit.append(
             hub.db,
             session,

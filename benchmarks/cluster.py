@@ -3,7 +3,10 @@ cameras, SQLite and PostgreSQL), group-committed token issuing with 200 installa
 deciding at once (vs one transaction per decision, same run), and on two hub processes
 behind nginx with NATS and PostgreSQL: relay latency added by crossing instances (vs one
 instance, same run), failover time after SIGKILL, audit entries lost, idle memory per
-installation socket (10,000 sockets across the two instances; 2,000 with --quick).
+installation socket (10,000 sockets across the two instances).
+
+``--quick`` (under a minute or two): 100,000 cameras only (seeding a million rows is most of
+a full run), 1,000 decisions, 100 frames, 500 sockets.
 
 PostgreSQL is started by the benchmark (as the tests do) with fsync on, so commits cost
 what they cost in production. Usage: .venv/bin/python -m benchmarks.cluster [--quick]
@@ -16,8 +19,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from benchmarks.city import bench_radius, bench_tokens
-from benchmarks.cluster_live import bench_idle_sockets, bench_relay_and_failover
+from benchmarks.cluster_parts.city import bench_radius, bench_tokens
+from benchmarks.cluster_parts.live import bench_idle_sockets, bench_relay_and_failover
 from benchmarks.common import parse_args, report
 from hub_server.database import Database, migrate
 from tests.hub.postgres import PostgresServer, start_postgres
@@ -37,7 +40,8 @@ async def run(quick: bool) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="connect-share-cluster-") as tmp:
             for backend in ("sqlite", "postgres"):
-                for label, cameras in (("100k", 100_000), ("1m", 1_000_000)):
+                sizes = [("100k", 100_000)] + ([] if quick else [("1m", 1_000_000)])
+                for label, cameras in sizes:
                     url = (
                         f"sqlite+aiosqlite:///{Path(tmp) / f'radius-{label}.sqlite3'}"
                         if backend == "sqlite"
@@ -59,7 +63,7 @@ async def run(quick: bool) -> None:
                 finally:
                     await db.close()
         await bench_relay_and_failover(pg.create_database(), frames=100 if quick else 500)
-        await bench_idle_sockets(pg.create_database(), 2000 if quick else 10_000)
+        await bench_idle_sockets(pg.create_database(), 500 if quick else 10_000)
     finally:
         pg.stop()
     report("load_avg_1m_at_end", os.getloadavg()[0])

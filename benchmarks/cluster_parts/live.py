@@ -48,18 +48,25 @@ async def _session(officer: HubClient, sim: SimulatedInstallation) -> str:
     return (await opening)["session_id"]
 
 
-async def _latencies(officer: HubClient, sim: SimulatedInstallation, frames: int) -> list[float]:
-    session_id = await _session(officer, sim)
-    samples = []
+async def _relay_latencies(
+    same: HubClient, cross: HubClient, sim: SimulatedInstallation, frames: int
+) -> tuple[list[float], list[float]]:
+    """One session viewed on the socket's instance, one on the other, measured alternately
+    (frame by frame) so that load changes on the machine hit both alike."""
+    sessions = [await _session(same, sim), await _session(cross, sim)]
+    samples: tuple[list[float], list[float]] = ([], [])
     jpeg = tiny_jpeg(3)
-    async with officer.mjpeg(session_id) as reader:
+    async with same.mjpeg(sessions[0]) as reader_same, cross.mjpeg(sessions[1]) as reader_cross:
+        readers = (reader_same, reader_cross)
         for seq in range(frames + 10):
-            start = time.perf_counter()
-            await sim.send_frame(session_id, jpeg, seq)
-            assert await asyncio.wait_for(reader.next_frame(), 10) == jpeg
-            if seq >= 10:  # warm-up frames are not counted
-                samples.append(time.perf_counter() - start)
-    await officer.close_session(session_id)
+            for which in (0, 1) if seq % 2 else (1, 0):
+                start = time.perf_counter()
+                await sim.send_frame(sessions[which], jpeg, seq)
+                assert await asyncio.wait_for(readers[which].next_frame(), 10) == jpeg
+                if seq >= 10:  # warm-up frames are not counted
+                    samples[which].append(time.perf_counter() - start)
+    await same.close_session(sessions[0])
+    await cross.close_session(sessions[1])
     return samples
 
 
@@ -76,8 +83,9 @@ async def bench_relay_and_failover(database_url: str, frames: int) -> None:
         a = await cluster.holder(sim)
         b = next(h for h in cluster.hubs if h is not a)
         user = await cluster.create_user("analyst")
-        same = await _latencies(cluster.client(a, user), sim, frames)
-        cross = await _latencies(cluster.client(b, user), sim, frames)
+        same, cross = await _relay_latencies(
+            cluster.client(a, user), cluster.client(b, user), sim, frames
+        )
         report("relay_p95_ms_same_instance", percentile(same, 95) * 1e3)
         report("relay_p95_ms_cross_instance", percentile(cross, 95) * 1e3)
         report(

@@ -151,7 +151,14 @@ class NatsBus(Bus):
         return Subscription(close)
 
     async def publish(self, subject: str, data: bytes) -> None:
-        await self._client.publish(subject, data)
+        from nats.errors import MaxPayloadError
+
+        try:
+            await self._client.publish(subject, data)
+        except MaxPayloadError:
+            # A frame over the server's max_payload is dropped (the viewer gets the next
+            # one); set max_payload to 9 MiB in nats-server.conf (docs/architecture.md).
+            _LOGGER.warning("dropped %d bytes on %s: over NATS max_payload", len(data), subject)
 
     async def request(self, subject: str, data: bytes, timeout_s: float) -> bytes | None:
         from nats.errors import NoRespondersError

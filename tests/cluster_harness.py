@@ -33,6 +33,7 @@ from tests.hub.postgres import free_port
 from tests.hub_harness import HubClient, HubUser, SimulatedInstallation
 
 ROOT = Path(__file__).resolve().parent.parent
+NATS_MAX_PAYLOAD = 9 * 1024 * 1024
 
 
 def find_binary(name: str) -> str | None:
@@ -51,9 +52,10 @@ def start_nats(root: Path) -> tuple[subprocess.Popen[bytes], str]:
     assert binary is not None
     port = free_port()
     log = open(root / "nats.log", "wb")  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen(
-        [binary, "-a", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
-    )
+    conf = root / "nats.conf"
+    # Frames may be up to 8 MiB (protocol MAX_FRAME_BYTES); NATS allows 1 MiB by default.
+    conf.write_text(f"listen: 127.0.0.1:{port}\nmax_payload: {NATS_MAX_PAYLOAD}\n")
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
     _wait_port(port, proc, "nats-server")
     return proc, f"nats://127.0.0.1:{port}"
 

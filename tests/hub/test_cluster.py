@@ -91,6 +91,9 @@ async def test_two_instances_nginx_nats_failover_and_drain(
             for seq in range(3):
                 await sim.send_frame(session_id, tiny_jpeg(seq), seq)
                 assert (await asyncio.wait_for(reader.next_frame(), 10)) == tiny_jpeg(seq)
+            big = b"\xff\xd8" + bytes(range(256)) * 8192  # 2 MiB: over NATS' default payload
+            await sim.send_frame(session_id, big, 3)
+            assert (await asyncio.wait_for(reader.next_frame(), 10)) == big
             # --- revoke on B: the stream stops, no frame after it --------------------
             revoked = await officer.revoke_grant(grant["grant_id"])
             assert revoked == [grant["grant_id"]]
@@ -100,7 +103,7 @@ async def test_two_instances_nginx_nats_failover_and_drain(
         assert grant["grant_id"] in revoke_msg.token_ids
         assert (await officer.session(session_id))["end_reason"] == "revoked"
         assert await a.metric(cluster.http, "connect_share_frames_relayed_total") == 0
-        assert await b.metric(cluster.http, "connect_share_frames_relayed_total") == 3
+        assert await b.metric(cluster.http, "connect_share_frames_relayed_total") == 4
 
         # --- SIGKILL A during a live session --------------------------------------------
         _incident2, grant2 = await live_grant(officer, sim)

@@ -17,9 +17,11 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_share_protocol.messages import Decision, Message
 
@@ -30,11 +32,17 @@ from .state import Hub
 _LOGGER = logging.getLogger(__name__)
 
 
+# Records the message in the same transaction (the installation outbox's message id), so
+# the decision and "processed once" commit together.
+Mark = Callable[[AsyncSession], Awaitable[None]]
+
+
 @dataclass(slots=True)
 class _Pending:
     installation_id: str
     msg: Decision
     future: asyncio.Future[list[Message]] = field(repr=False)
+    mark: Mark | None = None
 
 
 @dataclass(slots=True)
@@ -54,18 +62,22 @@ class DecisionBatcher:
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
 
-    async def submit(self, installation_id: str, msg: Decision) -> list[Message]:
+    async def submit(
+        self, installation_id: str, msg: Decision, mark: Mark | None = None
+    ) -> list[Message]:
         """Queue one decision; returns its replies once its group has committed."""
         started = time.perf_counter()
-        replies = await self._submit(installation_id, msg)
+        replies = await self._submit(installation_id, msg, mark)
         metrics = getattr(self.hub, "metrics", None)
         if metrics is not None and any(m.TYPE == "grant" for m in replies):
             metrics.token_latency.observe(time.perf_counter() - started)
         return replies
 
-    async def _submit(self, installation_id: str, msg: Decision) -> list[Message]:
+    async def _submit(
+        self, installation_id: str, msg: Decision, mark: Mark | None
+    ) -> list[Message]:
         future: asyncio.Future[list[Message]] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(installation_id, msg, future))
+        self._queue.append(_Pending(installation_id, msg, future, mark))
         self._wake.set()
         if self._worker is None or self._worker.done():
             self._worker = asyncio.get_running_loop().create_task(
@@ -106,7 +118,7 @@ class DecisionBatcher:
             _LOGGER.warning("group of %d decisions failed; retrying one by one", len(group))
             for item in group:
                 try:
-                    result = await grants.handle_decision(self.hub, item.installation_id, item.msg)
+                    result = await self._alone(item)
                 except Exception as err:
                     if not item.future.done():
                         item.future.set_exception(err)
@@ -118,6 +130,16 @@ class DecisionBatcher:
         for item, result in zip(group, results, strict=True):
             if not item.future.done():
                 item.future.set_result(result)
+
+    async def _alone(self, item: _Pending) -> list[Message]:
+        """One decision in its own transaction (the fallback when its group failed)."""
+        keys = await self.hub.signing_keys()
+        async with self.hub.db.write() as session:
+            if item.mark is not None:
+                await item.mark(session)
+            return await grants.decide(
+                self.hub, session, keys, item.installation_id, item.msg, time.time()
+            )
 
     async def _decide_all(self, group: list[_Pending]) -> list[list[Message]]:
         hub = self.hub
@@ -144,10 +166,13 @@ class DecisionBatcher:
             # No flush per lookup: everything is written by one INSERT per table at the end.
             with session.no_autoflush:
                 async with audit.bulk_rows(session):
-                    results = [
-                        await grants.decide(
-                            hub, session, keys, item.installation_id, item.msg, now, flush=False
+                    results = []
+                    for item in group:
+                        if item.mark is not None:
+                            await item.mark(session)
+                        results.append(
+                            await grants.decide(
+                                hub, session, keys, item.installation_id, item.msg, now, flush=False
+                            )
                         )
-                        for item in group
-                    ]
         return results

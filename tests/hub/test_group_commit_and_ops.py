@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import func, select
 
 from hub_server.database import Database
@@ -75,3 +77,38 @@ async def test_readyz_and_metrics_listener(tmp_path: Path) -> None:
         hub.state.draining = True
         status, body = await api.call("GET", "/readyz")
         assert status == 503 and body["checks"]["instance"] == "draining"
+
+
+async def test_a_failing_group_is_retried_one_decision_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub_server import grants
+
+    real_decide = grants.decide
+    failed: list[str] = []
+
+    async def decide_failing_in_groups(*args: Any, **kwargs: Any) -> Any:
+        msg = args[4]
+        if kwargs.get("flush") is False and not failed:  # only inside a group, only once
+            failed.append(msg.request_id)
+            raise RuntimeError("simulated failure inside the group transaction")
+        return await real_decide(*args, **kwargs)
+
+    monkeypatch.setattr(grants, "decide", decide_failing_in_groups)
+    async with running_hub(tmp_path, decision_batch_ms=50) as hub:
+        sims = [
+            await hub.simulated_installation([camera("cam-1", LAT + i * 1e-5, LON)])
+            for i in range(4)
+        ]
+        officer = hub.client(await hub.create_user("analyst"))
+        inc = await officer.open_incident(LAT, LON, 300)
+        await officer.request_live(inc["incident_id"], [(s.installation_id, "cam-1") for s in sims])
+        requests = [await s.next_message("access_request") for s in sims]
+        await asyncio.gather(*(s.approve(r) for s, r in zip(sims, requests, strict=True)))
+        for sim in sims:  # every decision still got its grant, from the one-by-one retry
+            grant = await sim.next_message("grant")
+            sim.verify(grant.token)
+        assert failed
+        assert (await hub.verify_audit()).ok
+        async with hub.state.db.read() as s:
+            assert await s.scalar(select(func.count()).select_from(GrantRow)) == 4

@@ -167,8 +167,8 @@ async def bench_idle_sockets(database_url: str, connections: int) -> None:
             await asyncio.sleep(1.0)
             hubs: list[HubProcess] = cluster.hubs
             before = {h.name: rss_kib(h.proc.pid) for h in hubs}  # type: ignore[union-attr]
-            for start in range(40, len(ids), 100):
-                await asyncio.gather(*(connect(i) for i in ids[start : start + 100]))
+            for start in range(40, len(ids), 25):  # a reconnect storm, not all at once
+                await asyncio.gather(*(connect(i) for i in ids[start : start + 25]))
             await asyncio.sleep(2.0)
             after = {h.name: rss_kib(h.proc.pid) for h in hubs}  # type: ignore[union-attr]
             online = [

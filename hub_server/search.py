@@ -47,13 +47,22 @@ def box_condition(session: AsyncSession, lat: float, lon: float, radius_m: float
 
 
 def radius_statement(session: AsyncSession, lat: float, lon: float, radius_m: float):  # type: ignore[no-untyped-def]
-    """Shared cameras in the circle's bounding box, answered from the spatial index.
+    """Shared cameras of present installations in the circle's bounding box, answered from
+    the spatial index, in one round trip.
 
-    No join here: the planner cannot estimate a spatial match and may hash-join every
-    installation of the city; the installations found are checked in a second, keyed query.
+    The installation check is a correlated lookup by primary key per camera found, not a
+    join: PostgreSQL cannot estimate a spatial match and would hash-join every installation
+    of the city.
     """
+    removed_at = (
+        select(Installation.removed_at)
+        .where(Installation.id == Camera.installation_id)
+        .scalar_subquery()
+    )
     return select(Camera).where(
-        box_condition(session, lat, lon, radius_m), Camera.mode.in_(SHARED_MODES)
+        box_condition(session, lat, lon, radius_m),
+        Camera.mode.in_(SHARED_MODES),
+        removed_at.is_(None),
     )
 
 
@@ -61,18 +70,6 @@ async def cameras_in_radius(
     session: AsyncSession, lat: float, lon: float, radius_m: float
 ) -> list[Found]:
     rows = (await session.scalars(radius_statement(session, lat, lon, radius_m))).all()
-    if rows:
-        wanted = {cam.installation_id for cam in rows}
-        active = set(
-            (
-                await session.scalars(
-                    select(Installation.id).where(
-                        Installation.id.in_(wanted), Installation.removed_at.is_(None)
-                    )
-                )
-            ).all()
-        )
-        rows = [cam for cam in rows if cam.installation_id in active]
     found = []
     for cam in rows:
         assert cam.lat is not None and cam.lon is not None  # the box excludes NULLs

@@ -61,7 +61,9 @@ def start_nats(root: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 NGINX_CONF = """
-worker_processes 1;
+# Two workers: each proxied socket costs nginx two descriptors, and a host may cap a
+# process at 20,000 (10,000 installations need more than one worker then).
+worker_processes 2;
 daemon off;
 pid {root}/nginx.pid;
 error_log {root}/nginx-error.log info;
@@ -81,7 +83,7 @@ http {{
 {servers}
     }}
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port} reuseport;
         location / {{
             proxy_pass http://hubs;
             proxy_http_version 1.1;

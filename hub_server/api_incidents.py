@@ -289,7 +289,7 @@ async def incident_cameras(request: web.Request) -> web.Response:
             "cameras": [
                 camera_json(
                     f.camera,
-                    online=hub.connections.get(f.camera.installation_id) is not None,
+                    online=hub.router.is_online(f.camera.installation_id),
                     distance_m=f.distance_m,
                 )
                 for f in found
@@ -318,12 +318,7 @@ async def list_cameras(request: web.Request) -> web.Response:
             )
         ).all()
     return web.json_response(
-        {
-            "cameras": [
-                camera_json(c, online=hub.connections.get(c.installation_id) is not None)
-                for c in rows
-            ]
-        }
+        {"cameras": [camera_json(c, online=hub.router.is_online(c.installation_id)) for c in rows]}
     )
 
 
@@ -430,15 +425,15 @@ async def create_requests(request: web.Request) -> web.Response:
             )
     delivered = 0
     for row in rows:
-        conn = hub.connections.get(row.installation_id)
-        if conn is not None and await conn.send(
+        if await hub.router.send(
+            row.installation_id,
             access_request_message(
                 row,
                 inc,
                 officer,
                 hub.settings.default_token_lifetime_s,
                 purposes.purpose_of(hub.settings, inc, row),
-            )
+            ),
         ):
             delivered += 1
     return web.json_response(

@@ -107,8 +107,7 @@ async def list_installations(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "installations": [
-                installation_json(r, counts.get(r.id, 0), hub.connections.get(r.id) is not None)
-                for r in rows
+                installation_json(r, counts.get(r.id, 0), hub.router.is_online(r.id)) for r in rows
             ]
         }
     )
@@ -145,8 +144,10 @@ async def remove_installation(request: web.Request) -> web.Response:
             actor=f"user:{user.id}",
             installation_id=installation_id,
         )
-    conn = hub.connections.get(installation_id)
+    await hub.router.send(
+        installation_id, Error(code="installation_removed", message="removed at the hub")
+    )
+    conn = hub.connections.get(installation_id)  # elsewhere: its hello now fails on reconnect
     if conn is not None:
-        await conn.send(Error(code="installation_removed", message="removed at the hub"))
         await conn.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"removed")
     return web.json_response({"removed": installation_id})

@@ -14,6 +14,7 @@ from . import (
     api_incidents,
     api_installations,
     api_meta,
+    api_ops,
     api_sessions,
     api_users,
     purposes,
@@ -35,6 +36,7 @@ _LOGGER = logging.getLogger(__name__)
 
 ROUTE_TABLES = (
     api_meta.routes,
+    api_ops.routes,
     api_auth.routes,
     api_installations.routes,
     api_incidents.routes,
@@ -86,17 +88,33 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         hub.kek = await resolve_kek(hub.db, hub.settings.kek_path())
         hub.hub_id = await ensure_bootstrap(hub.db, hub.kek)
         await hub.signing_keys()
+        await hub.bus.start()
+        await hub.router.start()
+        if hub.settings.metrics_port:
+            from .metrics import HubMetrics  # prometheus-client only when metrics are on
+
+            hub.metrics = HubMetrics(hub)
+            hub.metrics_port = await hub.metrics.start(
+                hub.settings.metrics_host, hub.settings.metrics_port
+            )
         hub.spawn(heartbeat(hub), "installation-heartbeat")
         hub.spawn(request_sweep(hub), "request-sweep")  # lapses due requests by itself
         yield
     finally:
+        if hub.metrics is not None:
+            await hub.metrics.stop()
+        await hub.router.close()
+        await hub.bus.close()
+        await hub.decisions.close()
         await hub.stop_tasks()
         await hub.db.close()
 
 
 async def _close_connections(app: web.Application) -> None:
-    """On shutdown: end live sessions (viewers see the end) and close installation sockets."""
+    """On shutdown (SIGTERM drains): /readyz turns 503, live sessions end (viewers see the
+    end), installation sockets close with "going away" so they reconnect elsewhere."""
     hub = app[HUB]
+    hub.draining = True
     for live in list(hub.relay.sessions.values()):
         with contextlib.suppress(Exception):
             await end_session(hub, live, "hub_shutdown", notify_installation=True)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_share_protocol.policy import canonical_json, chain_hash
@@ -23,6 +24,7 @@ from .models import AuditEntry
 
 GENESIS_HASH = "0" * 64
 _HEAD_KEY = "connect_share_audit_head"
+BULK_KEY = "connect_share_bulk_rows"
 
 
 def canonical(data: Any) -> str:
@@ -65,11 +67,14 @@ async def append(
     installation_id: str | None = None,
     incident_id: str | None = None,
     now: float | None = None,
+    flush: bool = True,
     **detail: Any,
 ) -> AuditEntry:
     """Add one entry inside the caller's write transaction (so both commit or neither).
 
     Not inside a savepoint that may roll back: the cached chain head would outlive it.
+    ``flush=False`` leaves the INSERT to the next flush, or, inside ``bulk_rows(session)``,
+    to one multi-row INSERT at its end (group commit); the chain head is cached either way.
     """
     transaction = session.get_transaction()
     cached = session.info.get(_HEAD_KEY)
@@ -104,11 +109,49 @@ async def append(
             prev_hash=prev_hash,
         ),
     )
-    session.add(entry)
-    await session.flush()
+    bulk = session.info.get(BULK_KEY)
+    if not flush and bulk is not None:
+        bulk.setdefault(AuditEntry, []).append(_row(entry))
+    else:
+        session.add(entry)
+        if flush:
+            await session.flush()
     # Later entries in the same transaction (which holds the lock) chain on from here.
     session.info[_HEAD_KEY] = (transaction, (seq, entry.hash))
     return entry
+
+
+def _row(entry: AuditEntry) -> dict[str, Any]:
+    return {c: getattr(entry, c) for c in _COLUMNS}
+
+
+_COLUMNS = (
+    "seq",
+    "ts",
+    "action",
+    "actor",
+    "installation_id",
+    "incident_id",
+    "detail",
+    "prev_hash",
+    "hash",
+)
+
+
+@asynccontextmanager
+async def bulk_rows(session: AsyncSession) -> AsyncIterator[dict[type, list[dict[str, Any]]]]:
+    """Collect rows added with ``flush=False`` and insert them per table, in one statement
+    each, when the block ends (audit entries last: they record what the others did)."""
+    rows: dict[type, list[dict[str, Any]]] = {}
+    session.info[BULK_KEY] = rows
+    try:
+        yield rows
+        await session.flush()  # ORM changes (e.g. answered requests) first
+        for model in sorted(rows, key=lambda m: m is AuditEntry):
+            if rows[model]:
+                await session.execute(insert(model), rows[model])
+    finally:
+        session.info.pop(BULK_KEY, None)
 
 
 def entry_to_json(entry: AuditEntry) -> dict[str, Any]:

@@ -34,8 +34,13 @@ async def resolve_kek(db: Database, path: Path) -> bytes:
 
 
 async def ensure_bootstrap(db: Database, kek: bytes) -> str:
-    """Create the hub id and the first signing key when missing; return the hub id."""
+    """Create the hub id and the first signing key when missing; return the hub id.
+
+    Several instances may start at once on one PostgreSQL: the audit advisory lock makes
+    their first starts take turns, so only one creates the id and the key.
+    """
     async with db.write() as session:
+        await db.lock_audit(session)
         meta = await session.get(HubMeta, "hub_id")
         if meta is None:
             meta = HubMeta(key="hub_id", value=uuid.uuid4().hex)

@@ -11,13 +11,15 @@ from connect_share_protocol.messages import Message, encode_message
 
 
 class InstallationConnection:
-    __slots__ = ("_send_lock", "installation_id", "last_seen", "ws")
+    __slots__ = ("_send_lock", "forwarding", "installation_id", "last_seen", "ws")
 
     def __init__(self, installation_id: str, ws: web.WebSocketResponse) -> None:
         self.installation_id = installation_id
         self.ws = ws
         self.last_seen = time.monotonic()
         self._send_lock = asyncio.Lock()
+        # Sessions opened through this socket: only their frames are forwarded (routing.py).
+        self.forwarding: set[str] = set()
 
     @property
     def closed(self) -> bool:

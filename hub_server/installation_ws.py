@@ -110,20 +110,14 @@ async def installation_ws(request: web.Request) -> web.WebSocketResponse:
         if replaced is not None:  # the newest socket wins; the old one and its sessions end
             with contextlib.suppress(Exception):
                 await replaced.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"replaced")
-            for live in hub.relay.for_installation(installation_id):
-                await sessions.end_session(
-                    hub, live, "installation_reconnected", notify_installation=False
-                )
+        await hub.router.attached(conn)  # ends sessions of older sockets, here or elsewhere
         await set_online(hub, installation_id, True)
         await send_pending_revocations(hub, conn)
         await send_pending_requests(hub, conn)
         await serve_messages(hub, conn)
     finally:
         if hub.connections.unregister(conn):
-            for live in hub.relay.for_installation(installation_id):
-                await sessions.end_session(
-                    hub, live, "installation_disconnected", notify_installation=False
-                )
+            await hub.router.detached(conn)  # its sessions end wherever they are viewed
             with contextlib.suppress(Exception):
                 await set_online(hub, installation_id, False)
     return ws
@@ -217,7 +211,7 @@ async def serve_messages(hub: Hub, conn: InstallationConnection) -> None:
             except ProtocolError as err:
                 await conn.send(error(err.code, err.detail))
                 continue
-            hub.relay.deliver(conn.installation_id, header.session_id, jpeg)
+            await hub.router.frame(conn, header.session_id, jpeg)
             continue
         if raw.type != WSMsgType.TEXT:
             break
@@ -261,18 +255,24 @@ async def handle(
         case Decision():
             if not ID_RE.match(msg.request_id):
                 return [error("unknown_request", "no such request", ref=msg.request_id[:64])]
-            return await grants.handle_decision(hub, inst, msg, mark=mark)
+            return await hub.decisions.submit(inst, msg, mark)  # group commit
         case SessionStarted():
-            if not await sessions.mark_started(hub, inst, msg.session_id):
+            if not await hub.router.started(conn, msg.session_id):
                 return [SessionClose(session_id=msg.session_id, reason="unknown_session")]
             return []
         case SessionClose():
             live = hub.relay.get(msg.session_id)
             if live is not None and live.installation_id == inst:
+                conn.forwarding.discard(msg.session_id)
                 # Only a neutral reason is kept, whatever the installation said.
                 reason = neutral.session_close_reason(msg.reason, started=live.state == "live")
                 await sessions.end_session(hub, live, reason, notify_installation=False, mark=mark)
-            elif live is None:
+            elif msg.session_id in conn.forwarding:
+                # Viewed through another instance: that instance records the end.
+                reason = neutral.session_close_reason(msg.reason, started=msg.frames_sent > 0)
+                await hub.router.closed(conn, msg.session_id, reason, prefix=False)
+            else:
+                # No hub process relays it (the one that did was killed): recorded once here.
                 await sessions.end_orphaned_session(hub, inst, msg, mark=mark)
             return []
         case Revoke():

@@ -212,6 +212,7 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/hub": {"get": _op("Identify this server as a Connect Share hub")},
     "/.well-known/jwks.json": {"get": _op("The hub's current and previous signing keys")},
     "/healthz": {"get": _op("Liveness and database check", errors=(503,))},
+    "/readyz": {"get": _op("Readiness: database and bus reachable, not draining", errors=(503,))},
     "/api/v1/transparency": {"get": _op("Public monthly counts, no personal data")},
     "/transparency": {
         "get": _op(

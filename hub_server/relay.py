@@ -61,6 +61,8 @@ class RelaySession:
     # Ends the session when nobody watches (``viewers.py``).
     viewer_timer: asyncio.TimerHandle | None = None
     opened_monotonic: float = field(default_factory=time.monotonic)
+    # The bus subscription that brings this session's frames from the socket's instance.
+    bus_subscription: object | None = None
 
     @property
     def active(self) -> bool:
@@ -71,6 +73,7 @@ class LiveRelay:
     def __init__(self, viewer_queue_frames: int) -> None:
         self.viewer_queue_frames = max(1, viewer_queue_frames)
         self.sessions: dict[str, RelaySession] = {}
+        self.frames_total = 0  # frames handed to viewers (metrics)
 
     def add(self, session: RelaySession) -> None:
         self.sessions[session.id] = session
@@ -106,6 +109,7 @@ class LiveRelay:
         ):
             return False
         session.frames += 1
+        self.frames_total += 1
         for viewer in session.viewers:
             viewer.offer(jpeg)
         return True

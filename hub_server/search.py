@@ -1,4 +1,4 @@
-"""Cameras within a radius: bounding box on the (lat, lon) index, then exact distance."""
+"""Cameras within a radius: bounding box on the database's spatial index, then exact distance."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from . import spatial
 from .geo import bounding_box, haversine_m
 from .models import Camera, Installation
 
@@ -37,20 +38,38 @@ def bbox_condition(lat: float, lon: float, radius_m: float):  # type: ignore[no-
     return and_(lat_ok, lon_ok)
 
 
+def box_condition(session: AsyncSession, lat: float, lon: float, radius_m: float):  # type: ignore[no-untyped-def]
+    """The spatial index's box on SQLite and PostgreSQL; the plain (lat, lon) range elsewhere."""
+    dialect = session.bind.dialect.name if session.bind is not None else ""
+    if dialect in ("sqlite", "postgresql"):
+        return spatial.in_box(dialect, lat, lon, radius_m)
+    return bbox_condition(lat, lon, radius_m)
+
+
+def radius_statement(session: AsyncSession, lat: float, lon: float, radius_m: float):  # type: ignore[no-untyped-def]
+    """Shared cameras of present installations in the circle's bounding box, answered from
+    the spatial index, in one round trip.
+
+    The installation check is a correlated lookup by primary key per camera found, not a
+    join: PostgreSQL cannot estimate a spatial match and would hash-join every installation
+    of the city.
+    """
+    removed_at = (
+        select(Installation.removed_at)
+        .where(Installation.id == Camera.installation_id)
+        .scalar_subquery()
+    )
+    return select(Camera).where(
+        box_condition(session, lat, lon, radius_m),
+        Camera.mode.in_(SHARED_MODES),
+        removed_at.is_(None),
+    )
+
+
 async def cameras_in_radius(
     session: AsyncSession, lat: float, lon: float, radius_m: float
 ) -> list[Found]:
-    rows = (
-        await session.scalars(
-            select(Camera)
-            .join(Installation, Installation.id == Camera.installation_id)
-            .where(
-                bbox_condition(lat, lon, radius_m),
-                Camera.mode.in_(SHARED_MODES),
-                Installation.removed_at.is_(None),
-            )
-        )
-    ).all()
+    rows = (await session.scalars(radius_statement(session, lat, lon, radius_m))).all()
     found = []
     for cam in rows:
         assert cam.lat is not None and cam.lon is not None  # the box excludes NULLs

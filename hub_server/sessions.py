@@ -51,20 +51,20 @@ async def open_session(
     grant = await usable_grant(hub, user, grant_id, "live")
     if camera_id not in grant.camera_ids:
         raise ApiError(403, "camera_not_granted", "the camera is not in the grant")
-    conn = hub.connections.get(grant.installation_id)
-    if conn is None:
+    if not hub.router.is_online(grant.installation_id):
         raise ApiError(409, "installation_offline", "the installation is not connected")
 
     token = await grant_token(hub, grant)  # re-signed: the row keeps no token
     live = await begin(hub, user, grant, camera_id)
-    sent = await conn.send(
+    sent = await hub.router.send(
+        grant.installation_id,
         SessionOpen(
             session_id=live.id,
             token=token,
             camera_id=camera_id,
             scope="live",
             fps=min(fps, grant.max_fps),
-        )
+        ),
     )
     if not sent:
         await end_session(hub, live, "installation_offline", notify_installation=False)
@@ -142,6 +142,7 @@ async def begin(
         frame_limit=frame_limit,
     )
     hub.relay.add(live)
+    await hub.router.watch(live)  # frames come over the bus when the socket is elsewhere
     live.timer = asyncio.get_running_loop().call_later(
         max(0.0, grant.expires_at - time.time()),
         lambda: hub.spawn(end_session(hub, live, "token_expired"), "session-expiry"),
@@ -175,6 +176,7 @@ async def end_session(
     ``mark`` records the installation message that ended it in the same transaction.
     """
     first = hub.relay.finish(live.id, reason) is not None
+    await hub.router.unwatch(live)
     if not first and live.end_reason:
         reason = live.end_reason  # already finished (e.g. by a revoke): keep its reason
     async with hub.db.write() as s:
@@ -200,9 +202,7 @@ async def end_session(
             duration_s=round(row.ended_at - row.opened_at, 3),
         )
     if notify_installation:
-        conn = hub.connections.get(live.installation_id)
-        if conn is not None:
-            await conn.send(SessionClose(session_id=live.id, reason=reason))
+        await hub.router.send(live.installation_id, SessionClose(session_id=live.id, reason=reason))
 
 
 async def end_orphaned_session(

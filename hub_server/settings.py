@@ -73,6 +73,13 @@ class Settings:
     request_sweep_s: float = 5.0
     # How long the hub remembers processed installation ``msg_id``s (replays are only acked).
     processed_message_retention_days: int = 30
+    # Group commit: decisions arriving within this many milliseconds share one transaction.
+    decision_batch_ms: float = 2.0
+    # Empty: one instance, in-process bus. nats://host:port: several instances (routing.py).
+    bus_url: str = ""
+    # Prometheus /metrics on its own listener (keep it off the public network); 0 = off.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 0
     enrollment_code_ttl_s: int = 7 * 24 * 3600
     # The key-encryption key's file; empty: connect-share-hub.kek beside a SQLite database.
     kek_file: str = ""

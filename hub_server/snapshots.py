@@ -14,7 +14,6 @@ from connect_share_protocol.messages import SessionOpen
 
 from . import sessions
 from .auth import AuthUser
-from .connections import InstallationConnection
 from .errors import ApiError
 from .grant_tokens import grant_token
 from .models import GrantRow
@@ -42,8 +41,7 @@ async def load_grant(hub: Hub, user: AuthUser, grant_id: str) -> GrantRow:
 async def take_snapshot(hub: Hub, user: AuthUser, grant_id: str) -> bytes:
     """The installation's next (masked) JPEG for the grant's camera, or an ``ApiError``."""
     grant = await load_grant(hub, user, grant_id)
-    conn = hub.connections.get(grant.installation_id)
-    if conn is None:
+    if not hub.router.is_online(grant.installation_id):
         raise offline()
     if hub.relay.for_grants({grant.id}):
         # One at a time per grant: a resident's camera is not a picture feed on repeat.
@@ -53,16 +51,14 @@ async def take_snapshot(hub: Hub, user: AuthUser, grant_id: str) -> bytes:
     )
     viewer = hub.relay.attach(live)  # before session_open: the first frame must not be missed
     try:
-        return await _first_frame(hub, conn, grant, live, viewer)
+        return await _first_frame(hub, grant, live, viewer)
     finally:
         hub.relay.detach(live, viewer)
         if live.active:  # cancelled (client went away): end it without waiting here
             hub.spawn(sessions.end_session(hub, live, "snapshot_aborted"), "snapshot-end")
 
 
-async def _first_frame(
-    hub: Hub, conn: InstallationConnection, grant: GrantRow, live: RelaySession, viewer: Viewer
-) -> bytes:
+async def _first_frame(hub: Hub, grant: GrantRow, live: RelaySession, viewer: Viewer) -> bytes:
     opened = SessionOpen(
         session_id=live.id,
         token=await grant_token(hub, grant),  # re-signed: the row keeps no token
@@ -70,7 +66,7 @@ async def _first_frame(
         scope="snapshot",
         fps=min(SNAPSHOT_FPS, grant.max_fps),
     )
-    if not await conn.send(opened):
+    if not await hub.router.send(grant.installation_id, opened):
         await sessions.end_session(hub, live, "installation_offline", notify_installation=False)
         raise offline()
     try:

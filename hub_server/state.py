@@ -11,9 +11,11 @@ from typing import Any
 from aiohttp import web
 
 from .auth import LoginRateLimiter
+from .bus import make_bus
 from .connections import Connections
 from .database import Database
 from .relay import LiveRelay
+from .routing import Router
 from .settings import Settings
 from .signing import KeyStore
 from .ws_guard import UnauthenticatedSockets
@@ -40,6 +42,15 @@ class Hub:
             settings.max_unauthenticated_per_address, settings.max_unauthenticated_sockets
         )
         self._tasks: set[asyncio.Task[Any]] = set()
+        from .decision_batcher import DecisionBatcher  # late: it imports this module
+
+        # Installations' decisions are committed in groups (hub_server/decision_batcher.py).
+        self.decisions = DecisionBatcher(self, window_s=settings.decision_batch_ms / 1000)
+        self.bus = make_bus(settings.bus_url)
+        self.router = Router(self)
+        self.draining = False  # SIGTERM: /readyz says 503 while installations move away
+        self.metrics: Any = None  # metrics.HubMetrics when metrics_port is set
+        self.metrics_port = 0
 
     @property
     def issuer(self) -> str:

@@ -24,6 +24,16 @@ REQUIRED = {
         "ws_idle_kib_per_conn",
     },
     "hub_memory": {"hub_rss_before_mib", "hub_rss_after_mib", "hub_rss_growth_mib"},
+    "cluster": {
+        "radius_p95_ms_100k_sqlite",
+        "radius_p95_ms_100k_postgres",
+        "tokens_per_s_sqlite",
+        "tokens_per_s_postgres",
+        "cross_instance_relay_added_ms_p95",
+        "failover_reconnect_s",
+        "audit_entries_lost",
+        "ws_idle_kib_per_conn",
+    },
     "media": {"mask_overhead_ratio_720p", "mask_overhead_ratio_1080p"},
     "detection": {
         "detect_ratio_720p",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from hub_server.models import Base
+from hub_server.spatial import include_name
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - always called through hub_server.database
@@ -13,6 +14,7 @@ if connection is None:  # pragma: no cover - always called through hub_server.da
 context.configure(
     connection=connection,
     target_metadata=Base.metadata,
+    include_name=include_name,
     # SQLite cannot ALTER most things; batch mode rebuilds tables for later migrations.
     render_as_batch=connection.dialect.name == "sqlite",
 )

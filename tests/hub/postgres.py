@@ -83,7 +83,8 @@ class PostgresServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_postgres() -> PostgresServer:
+def start_postgres(*, durable: bool = False) -> PostgresServer:
+    """``durable=True`` keeps fsync and synchronous commit on (benchmarks of commits)."""
     bindir = find_bindir()
     # Not under pytest's tmp dir: its parents are root-only, the postgres user must enter.
     root = Path(tempfile.mkdtemp(prefix="connect-share-pg-"))
@@ -124,12 +125,20 @@ def start_postgres() -> PostgresServer:
             "127.0.0.1",
             "-k",
             str(sockets),
+            *(
+                []
+                if durable
+                else [
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                ]
+            ),
             "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
+            "max_connections=200",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

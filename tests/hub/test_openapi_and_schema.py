@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 
 from hub_server.database import make_engine, migrate
 from hub_server.models import Base
+from hub_server.spatial import include_name
 from tests.hub_harness import running_hub
 
 
@@ -49,7 +50,10 @@ async def test_migrations_create_exactly_the_models(database_url: str) -> None:
     try:
         async with engine.connect() as conn:
             diff = await conn.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts={"include_name": include_name}),
+                    Base.metadata,
+                )
             )
     finally:
         await engine.dispose()

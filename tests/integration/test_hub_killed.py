@@ -124,7 +124,9 @@ async def test_hub_killed_with_a_decision_a_revoke_and_a_session_end_in_flight(
         home = hass.config.latitude, hass.config.longitude
 
         # A live view runs under one incident; another incident waits for the resident.
-        watched = await api.open_incident(*home, case_number="2026-1", reason="Break-in reported")
+        watched = await api.open_incident(
+            *home, case_number="2026-1", reason="Break-in reported at the corner store"
+        )
         await api.request_access(watched["incident_id"], [(iid, "camera.front")], scope="live")
         await until(lambda: len(inst.pending) == 1, "first request")
         await hass.services.async_call(
@@ -134,7 +136,9 @@ async def test_hub_killed_with_a_decision_a_revoke_and_a_session_end_in_flight(
         session = await api.open_session(grant["grant_id"], "camera.front", fps=5)
         async with api.mjpeg(session["session_id"]) as reader:
             assert await reader.next_frame() is not None
-            waiting = await api.open_incident(*home, case_number="2026-2", reason="Robbery nearby")
+            waiting = await api.open_incident(
+                *home, case_number="2026-2", reason="Robbery reported two streets away"
+            )
             await api.request_access(waiting["incident_id"], [(iid, "camera.back")], scope="live")
             await until(lambda: len(inst.pending) == 1, "second request")
             request_id = next(iter(inst.pending))

@@ -86,7 +86,13 @@ async def test_sharing_switch_unshares_one_camera(hass: HomeAssistant, fake_hub:
     start = len(fake_hub.received)
     request = fake_hub.request(fake_hub.incident(), ["camera.back"])
     await fake_hub.send(request)
-    await until(lambda: request.request_id in entry.runtime_data.requests.known, "handled")
+    await until(
+        lambda: any(
+            e.action == "request_received" and e.detail["request_id"] == request.request_id
+            for e in entry.runtime_data.audit.entries
+        ),
+        "request logged",
+    )
     assert not [m for m in fake_hub.received[start:] if m.TYPE == "decision"]
     received = [e for e in entry.runtime_data.audit.entries if e.action == "request_received"]
     assert received[-1].detail["verdicts"] == {"camera.back": "refused:sharing_disabled"}

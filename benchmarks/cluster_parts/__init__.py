@@ -1,0 +1,1 @@
+"""Pieces of benchmarks/cluster.py (not benchmarks themselves)."""

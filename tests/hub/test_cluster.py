@@ -1,0 +1,148 @@
+"""Two hub processes behind nginx, sharing PostgreSQL and NATS (all started here).
+
+The installation connects through nginx (no stickiness) and lands on instance A; the officer
+talks to the other instance, B. Requests, decisions, tokens, session open, live frames and
+revocations all cross the bus. Then A is killed (SIGKILL) during a live session: the
+installation reconnects through nginx to B, the viewer's stream ends with a clear status,
+the grant still works, a revocation made while the installation was away arrives. A is
+restarted and B is stopped with SIGTERM: it drains (viewers end, the installation moves to
+A). ``verify-audit`` passes at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+import pytest
+
+from tests.cluster_harness import Cluster, find_binary, running_cluster
+from tests.hub.postgres import PostgresServer
+from tests.hub_harness import HubClient, SimulatedInstallation, camera, tiny_jpeg
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        find_binary("nats-server") is None,
+        reason="nats-server not installed (Debian package nats-server, in "
+        "scripts/debian-packages.txt)",
+    ),
+    pytest.mark.skipif(
+        find_binary("nginx") is None,
+        reason="nginx not installed (Debian package nginx, in scripts/debian-packages.txt)",
+    ),
+]
+
+LAT, LON = 33.7490, -84.3880
+
+
+async def live_grant(
+    officer: HubClient, sim: SimulatedInstallation, camera_id: str = "cam-1"
+) -> tuple[str, dict]:
+    inc = await officer.open_incident(LAT, LON, 300)
+    await officer.request_live(inc["incident_id"], [(sim.installation_id, camera_id)])
+    req = await sim.next_message("access_request")
+    await sim.approve(req)
+    grant_msg = await sim.next_message("grant")
+    grant = await officer.wait_for_grant(inc["incident_id"], camera_id, "live")
+    assert sim.verify(grant_msg.token).claims.token_id == grant["grant_id"]
+    return inc["incident_id"], grant
+
+
+async def start_session(officer: HubClient, sim: SimulatedInstallation, grant_id: str) -> str:
+    opening = asyncio.create_task(officer.open_session(grant_id, "cam-1"))
+    msg = await sim.next_message("session_open")
+    await sim.accept_session(msg)
+    session = await opening
+    return session["session"]["session_id"] if "session" in session else session["session_id"]
+
+
+async def reconnect(cluster: Cluster, sim: SimulatedInstallation, timeout: float = 20) -> float:
+    """What the integration does after its socket drops: reconnect through the balancer."""
+    start = time.monotonic()
+    if sim._reader is not None:
+        await asyncio.wait_for(sim._reader, timeout)  # the old socket is closed
+    deadline = start + timeout
+    while True:
+        try:
+            await sim.connect()
+            return time.monotonic() - start
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def test_two_instances_nginx_nats_failover_and_drain(
+    postgres_server: PostgresServer,
+) -> None:
+    async with running_cluster(postgres_server.create_database()) as cluster:
+        sim = await cluster.installation([camera("cam-1", LAT, LON)])
+        a = await cluster.holder(sim)
+        b = next(h for h in cluster.hubs if h is not a)
+        user = await cluster.create_user("analyst")
+        officer = cluster.client(b, user)
+
+        # --- request, approval, token, live frames, all across instances -------------
+        _incident, grant = await live_grant(officer, sim)
+        session_id = await start_session(officer, sim, grant["grant_id"])
+        async with officer.mjpeg(session_id) as reader:
+            for seq in range(3):
+                await sim.send_frame(session_id, tiny_jpeg(seq), seq)
+                assert (await asyncio.wait_for(reader.next_frame(), 10)) == tiny_jpeg(seq)
+            big = b"\xff\xd8" + bytes(range(256)) * 8192  # 2 MiB: over NATS' default payload
+            await sim.send_frame(session_id, big, 3)
+            assert (await asyncio.wait_for(reader.next_frame(), 10)) == big
+            # --- revoke on B: the stream stops, no frame after it --------------------
+            revoked = await officer.revoke_grant(grant["grant_id"])
+            assert revoked == [grant["grant_id"]]
+            await sim.send_frame(session_id, tiny_jpeg(9), 9)
+            assert await asyncio.wait_for(reader.next_frame(), 10) is None
+        revoke_msg = await sim.next_message("revoke")
+        assert grant["grant_id"] in revoke_msg.token_ids
+        assert (await officer.session(session_id))["end_reason"] == "revoked"
+        assert await a.metric(cluster.http, "connect_share_frames_relayed_total") == 0
+        assert await b.metric(cluster.http, "connect_share_frames_relayed_total") == 4
+
+        # --- SIGKILL A during a live session --------------------------------------------
+        _incident2, grant2 = await live_grant(officer, sim)
+        _incident3, grant3 = await live_grant(officer, sim)
+        session_id = await start_session(officer, sim, grant2["grant_id"])
+        async with officer.mjpeg(session_id) as reader:
+            await sim.send_frame(session_id, tiny_jpeg(1), 1)
+            assert await asyncio.wait_for(reader.next_frame(), 10) == tiny_jpeg(1)
+            a.kill(signal.SIGKILL)
+            a.wait(10)
+            # A revocation made while the installation has no socket anywhere.
+            await officer.revoke_grant(grant3["grant_id"])
+            took = await reconnect(cluster, sim)
+            assert took < 20
+            assert await cluster.holder(sim) is b
+            # The viewer's stream ends with a clear status.
+            assert await asyncio.wait_for(reader.next_frame(), 10) is None
+        ended = await officer.session(session_id)
+        assert ended["end_reason"] == "installation_reconnected"
+        # Sent right after auth_ok (sim.messages keeps what next_message skipped).
+        assert any(m.TYPE == "revoke" and grant3["grant_id"] in m.token_ids for m in sim.messages)
+        # The grant issued before the failure still works on the surviving instance.
+        session_id = await start_session(officer, sim, grant2["grant_id"])
+        async with officer.mjpeg(session_id) as reader:
+            await sim.send_frame(session_id, tiny_jpeg(2), 2)
+            assert await asyncio.wait_for(reader.next_frame(), 10) == tiny_jpeg(2)
+
+            # --- SIGTERM drains B: viewer ends cleanly, installation moves to A ----------
+            a.start()
+            await a.wait_ready(cluster.http)
+            b.kill(signal.SIGTERM)
+            assert await asyncio.wait_for(reader.next_frame(), 10) is None
+        assert b.wait(30) == 0
+        await reconnect(cluster, sim)
+        assert await cluster.holder(sim) is a
+        officer_a = cluster.client(a, user)
+        assert (await officer_a.session(session_id))["end_reason"] == "hub_shutdown"
+        await sim.close()
+
+    report = cluster.verify_audit()
+    assert report["ok"] and report["exit_code"] == 0, report
+    assert report["entries"] > 10

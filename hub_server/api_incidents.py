@@ -18,6 +18,7 @@ from .auth import ALL_ROLES, LIVE_ROLES, AuthUser, current_user, policy
 from .errors import ApiError, bad_request, not_found
 from .installation_ws import access_request_message
 from .models import AccessRequestRow, Camera, GrantRow, Incident, Installation, User
+from .request_states import camera_state
 from .search import LIVE_MODES, SHARED_MODES, camera_json, cameras_in_radius
 from .state import Hub, get_hub
 from .validation import Fields, path_id, query_int, read_json
@@ -158,18 +159,28 @@ async def get_incident(request: web.Request) -> web.Response:
     by_request: dict[str, list[GrantRow]] = defaultdict(list)
     for g in grant_rows:
         by_request[g.request_id].append(g)
+    from .evidence import incident_deliveries  # evidence imports this module's neighbours
+
+    delivered = await incident_deliveries(request.app, inc.id)
     return web.json_response(
         {
             "incident": incident_json(inc),
-            "requests": [request_json(r, by_request.get(r.id, []), user, now) for r in reqs],
+            "requests": [
+                request_json(r, by_request.get(r.id, []), user, now, delivered) for r in reqs
+            ],
         }
     )
 
 
 def request_json(
-    req: AccessRequestRow, grant_rows: list[GrantRow], user: AuthUser, now: float
+    req: AccessRequestRow,
+    grant_rows: list[GrantRow],
+    user: AuthUser,
+    now: float,
+    delivered: set[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """The officer's view: per camera only "approved", "pending" or "no_footage".
+    """The officer's view: per camera only "approved", "pending" or "no_footage", and the
+    ``state`` that says what happens next (``request_states.py``).
 
     A decline and a request nobody answered look the same ("no_footage"), as the design
     promises residents.
@@ -180,6 +191,7 @@ def request_json(
         {
             "camera_id": cam,
             "outcome": "approved" if cam in approved else ("pending" if open_ else "no_footage"),
+            **camera_state(req, cam, grant_rows, delivered or set(), now),
         }
         for cam in req.camera_ids
     ]
@@ -191,6 +203,7 @@ def request_json(
         "window_end": req.window_end,
         "created_by": req.created_by,
         "created_at": req.created_at,
+        "expires_at": req.expires_at,
         "status": "pending" if open_ else "closed",
         "cameras": cameras,
         "grants": [grant_json(g, user, now) for g in grant_rows],

@@ -49,6 +49,13 @@ class Settings:
     snapshot_timeout_s: float = 10.0
     viewer_queue_frames: int = 2
     enrollment_code_ttl_s: int = 7 * 24 * 3600
+    # The officer console (hub_server/console_config.py): the city's XYZ tile server and
+    # its credit, a Nominatim-compatible geocoder (both off when empty), the time zone
+    # every console time is shown in (empty: the host's zone).
+    map_tile_url: str = ""
+    map_attribution: str = ""
+    geocoder_url: str = ""
+    time_zone: str = ""
     # Run Alembic's upgrade on start so ``serve`` works on a fresh machine.
     migrate_on_start: bool = True
 

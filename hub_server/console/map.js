@@ -63,6 +63,8 @@
         zoomControl: true,
         attributionControl: Boolean(config.tile_url),
         boxZoom: false,
+        zoomSnap: 0.25,
+        zoomDelta: 0.5,
         minZoom: 3,
         maxZoom: 20,
       });
@@ -226,6 +228,7 @@
           L.DomEvent.stopPropagation(e);
           if (this.on.toggle) this.on.toggle(key);
         });
+        list.append(item);
         this.markers.set(key, [...(this.markers.get(key) || []), item, badge]);
       }
       const marker = L.marker([cams[0].lat, cams[0].lon], {

@@ -201,16 +201,16 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
     }
     assert set(in_table) == expected
     assert in_table[0] == f"{house.installation_id}/cam-front", "nearest first"
-    on_map = await browser.attrs("#map g.map-cam", "data-camera")
+    on_map = await browser.attrs("#map .map-cam", "data-camera")
     assert set(on_map) == expected
-    assert len(await browser.attrs("#map circle.map-outside", "r")) == 1  # Far garage
+    assert len(await browser.attrs("#map path.map-outside", "d")) == 1  # Far garage
     rows = dict(zip(in_table, await browser.texts("#camera-rows tr"), strict=True))
     assert "registered" in rows[f"{shop.installation_id}/cam-shop"]
     assert "offline" in rows[f"{porch.installation_id}/cam-porch"]
     assert "integrated" in rows[f"{house.installation_id}/cam-front"]
 
     # 4. Ask for live view on the front door (picked on the map); the resident approves.
-    await browser.click(f'#map g.map-cam[data-camera="{house.installation_id}/cam-front"] circle')
+    await browser.click(f'#map .map-cam[data-camera="{house.installation_id}/cam-front"]')
     await browser.click("#request-live")
     live_req = await house.next_message("access_request")
     assert live_req.scope == "live" and live_req.camera_ids == ["cam-front"]
@@ -219,7 +219,7 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
     assert await browser.attrs("button.watch", "data-camera") == ["cam-front"]
 
     # 5. Footage from the shop camera and the driveway: shop approves, the house declines.
-    await browser.click(f'#map g.map-cam[data-camera="{house.installation_id}/cam-front"] circle')
+    await browser.click(f'#map .map-cam[data-camera="{house.installation_id}/cam-front"]')
     for key in (f"{shop.installation_id}/cam-shop", f"{house.installation_id}/cam-drive"):
         await browser.click(f'#camera-rows tr[data-camera="{key}"] input')
     await browser.click("#request-clip")
@@ -236,7 +236,7 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
         def check(d: WebDriver) -> str | bool:
             for row in d.find_elements("css selector", "#request-rows tr"):
                 if row.get_attribute("data-camera") == camera_key and scope in row.text:
-                    return row.find_element("css selector", ".outcome").text.lower()
+                    return row.find_element("css selector", ".state").get_attribute("data-state")
             return False
 
         return check
@@ -244,10 +244,10 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
     drive = f"{house.installation_id}/cam-drive"
     shop_key = f"{shop.installation_id}/cam-shop"
     await browser.wait(
-        lambda d: outcome(drive, "footage")(d) == "no footage", "no footage for the driveway"
+        lambda d: outcome(drive, "footage")(d) == "no_footage", "no footage for the driveway"
     )
     await browser.wait(
-        lambda d: outcome(shop_key, "footage")(d) == "approved", "the shop's approval"
+        lambda d: outcome(shop_key, "footage")(d) == "delivered", "the shop's delivered clip"
     )
 
     # 6. Evidence and its manifest.

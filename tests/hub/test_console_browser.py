@@ -5,8 +5,8 @@ the map and in the table, asks for live view (approved) and for footage (one cam
 approved, one declined: "no footage"), watches the MJPEG relay in an <img>, sees the
 shared evidence and its manifest, closes the live view. A supervisor then logs in and the
 audit view shows the same entries as the API, with an intact hash chain.
-Screenshots: /tmp/console.png (incident), /tmp/console-audit.png (audit view) and
-/tmp/console-login.png.
+Screenshots (``$CONNECT_SHARE_SCREENSHOTS`` or the test's tmp_path): console.png (incident),
+console-audit-chain.png (audit view) and console-login.png.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from PIL import Image, ImageDraw
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from connect_share_protocol.evidence import EvidenceManifest, sign_manifest
-from tests.hub.console_browser import Browser, start_chromium
+from tests.hub.console_browser import Browser, screenshot_path, start_chromium
 from tests.hub_harness import HubHarness, SimulatedInstallation, camera, running_hub
 
 pytestmark = pytest.mark.browser
@@ -34,9 +34,6 @@ pytestmark = pytest.mark.browser
 LAT, LON = 33.7490, -84.3880
 M_LAT = 1 / 110_540  # degrees per metre, north
 M_LON = 1 / (111_320 * 0.8313)  # degrees per metre, east, at this latitude
-SCREENSHOT = "/tmp/console.png"
-AUDIT_SCREENSHOT = "/tmp/console-audit.png"
-LOGIN_SCREENSHOT = "/tmp/console-login.png"
 
 
 def at(north_m: float, east_m: float) -> tuple[float, float]:
@@ -110,7 +107,7 @@ async def test_console_end_to_end(tmp_path: Path, chromium: WebDriver) -> None:
     frames: asyncio.Task[None] | None = None
     try:
         async with running_hub(tmp_path) as hub:
-            frames = await _run_console_flow(hub, browser)
+            frames = await _run_console_flow(hub, browser, tmp_path)
     finally:
         if frames is not None:
             frames.cancel()
@@ -119,7 +116,9 @@ async def test_console_end_to_end(tmp_path: Path, chromium: WebDriver) -> None:
         browser.close()
 
 
-async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[None] | None:
+async def _run_console_flow(
+    hub: HubHarness, browser: Browser, tmp_path: Path
+) -> asyncio.Task[None] | None:
     analyst = await hub.create_user(role="analyst", display_name="Dana Reyes", badge="4711")
     supervisor = await hub.create_user(role="supervisor", display_name="Sgt. Miles Chen")
     house = await hub.simulated_installation(
@@ -154,7 +153,7 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
     await browser.get(hub.url + "/")
     await browser.visible("#login-form", "the login form")
     await browser.fill({"login-username": analyst.username, "login-password": "wrong password"})
-    await browser.screenshot(LOGIN_SCREENSHOT)
+    await browser.screenshot(screenshot_path(tmp_path, "console-login.png"))
     await browser.click("#login-submit")
     await browser.wait(
         lambda d: "Wrong username" in d.find_element("id", "login-error").text,
@@ -274,7 +273,7 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
         == 480,
         "relayed frames in the live view",
     )
-    await browser.screenshot(SCREENSHOT)
+    await browser.screenshot(screenshot_path(tmp_path, "console.png"))
 
     await browser.click("#live-close")
     closed = await house.next_message("session_close")
@@ -350,7 +349,7 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
         and set(incidents) == {incident_id},
         "only this incident's entries after filtering",
     )
-    await browser.screenshot(AUDIT_SCREENSHOT)
+    await browser.screenshot(screenshot_path(tmp_path, "console-audit-chain.png"))
     # No script error, no CSP violation; only the two expected 401s (no session yet, and
     # the wrong password) may be logged by the browser.
     expected_401 = ("/api/v1/auth/me - ", "/api/v1/auth/login - ")

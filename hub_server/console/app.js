@@ -660,7 +660,7 @@
 
   // The line under a request's state: what happens next, and until when.
   function stateNote(req, cam) {
-    const window = req.window_start !== null ? `footage ${fmtShort(req.window_start)} → ${fmtShort(req.window_end)}` : "";
+    const window = req.window_start !== null ? `Footage ${fmtShort(req.window_start)} → ${fmtShort(req.window_end)}` : "";
     switch (cam.state) {
       case "waiting_for_resident":
         return `The request lapses at ${fmtShort(cam.until)} if not answered.`;

@@ -43,15 +43,12 @@ async def test_audit_view_names_filter_and_csv_export(tmp_path: Path, browser: B
     downloads = tmp_path / "downloads"
     async with running_hub(tmp_path) as hub:
         analyst = await hub.create_user(role="analyst", display_name="Dana Reyes", badge="4711")
-        # A name a spreadsheet would run as a formula: the export must defuse it.
-        prankster = await hub.create_user(role="officer", display_name='=HYPERLINK("x")')
         supervisor = await hub.create_user(role="supervisor", display_name="Sgt. Miles Chen")
         house = await hub.simulated_installation(
             [camera("cam-front", LAT + 0.0004, LON, name="Front door")], name="Maple St 12"
         )
         api = hub.client(analyst)
         inc = await api.open_incident(lat=LAT, lon=LON, radius_m=300)
-        other = await hub.client(prankster).open_incident(lat=LAT, lon=LON, radius_m=100)
         await api.request_live(inc["incident_id"], [(house.installation_id, "cam-front")])
         asked = await house.next_message("access_request")
         await house.approve(asked)
@@ -84,6 +81,7 @@ async def test_audit_view_names_filter_and_csv_export(tmp_path: Path, browser: B
         answered = [r for r in rows if r[0] == "request.answered"]
         assert answered and answered[0][1] == "Maple St 12 (home)"
         assert not any("user:" in r[1] for r in rows), "no raw user ids"
+        await browser.screenshot(screenshot_path(tmp_path, "console-audit.png"))
 
         # Filter (incident + action), show, export: the CSV holds exactly those entries.
         incident_id = inc["incident_id"]
@@ -108,7 +106,6 @@ async def test_audit_view_names_filter_and_csv_export(tmp_path: Path, browser: B
             == {"request.created"},
             "only request.created after filtering",
         )
-        await browser.screenshot(screenshot_path(tmp_path, "console-audit.png"))
         await browser.click("#audit-export")
         saved = await browser.downloaded(downloads, ".csv")
         exported = read_csv(saved)
@@ -122,7 +119,9 @@ async def test_audit_view_names_filter_and_csv_export(tmp_path: Path, browser: B
         assert exported[0]["hash"] == expected[0]["hash"]
         saved.unlink()
 
-        # Another filter; a formula-like name is exported as text.
+        # Another filter; a name a spreadsheet would run as a formula is exported as text.
+        prankster = await hub.create_user(role="officer", display_name='=HYPERLINK("x")')
+        other = await hub.client(prankster).open_incident(lat=LAT, lon=LON, radius_m=100)
         await browser.run(
             lambda: browser.driver.find_element(
                 "css selector", '#audit-incident option[value=""]'

@@ -98,8 +98,11 @@ async def test_footage_request_states_through_to_the_delivered_file(
         asked = await shop.next_message("access_request")
         asked_house = await house.next_message("access_request")
         assert (asked.window_start, asked.window_end) == (start, end), "read in the hub's zone"
-        [flash] = await browser.texts("#flash")
-        assert "Every home got the request now" in flash and "others" not in flash
+        await browser.wait(
+            lambda d: "Every home got the request now" in d.find_element("id", "flash").text,
+            "the request's confirmation",
+        )
+        assert "others" not in (await browser.texts("#flash"))[0]
 
         # 1. Waiting for the resident, until the request lapses.
         detail = await hub.client(analyst).incident(incident_id)
@@ -115,8 +118,11 @@ async def test_footage_request_states_through_to_the_delivered_file(
         )
         state, note = await state_of(browser, shop_key)
         assert note == f"The request lapses at {short(lapses)} if not answered."
-        [waiting] = await browser.texts("#no-evidence")
-        assert "wait for the resident's answer" in waiting
+        await browser.wait(
+            lambda d: "2 camera(s) wait for the resident's answer"
+            in d.find_element("id", "no-evidence").text,
+            "the evidence box saying what it waits for",
+        )
 
         # 2. Approved: waiting for the upload; the window and the approval's end are shown.
         await shop.approve(asked)
@@ -135,12 +141,15 @@ async def test_footage_request_states_through_to_the_delivered_file(
         [grant] = [g for r in grants for g in r["grants"]]
         state, note = await state_of(browser, shop_key)
         assert state == "waiting_for_upload"
-        assert f"footage {short(start)} → {short(end)}" in note
+        assert f"Footage {short(start)} → {short(end)}" in note
         assert f"the approval lapses at {short(grant['expires_at'])}" in note
         assert "uploads the clips" in note
         assert (await state_of(browser, drive_key))[0] == "no_footage"
-        [uploading] = await browser.texts("#no-evidence")
-        assert "1 camera(s) approved" in uploading and "uploads the clips" in uploading
+        await browser.wait(
+            lambda d: "1 camera(s) approved: the resident's system uploads the clips"
+            in d.find_element("id", "no-evidence").text,
+            "the evidence box saying the upload is on its way",
+        )
         await browser.screenshot(screenshot_path(tmp_path, "console-states.png"))
 
         # 3. Delivered: the file is listed and downloads through the page, byte for byte.

@@ -9,8 +9,6 @@
   const LIVE_ROLES = ["analyst", "supervisor", "admin"];
   const SUPERVISING = ["supervisor", "admin"];
   const POLL_MS = 4000;
-  const AUDIT_PAGE = 500;
-  const AUDIT_MAX_PAGES = 10;
 
   const CS = window.ConnectShare;
   const state = {
@@ -266,7 +264,7 @@
     for (const tab of document.querySelectorAll(".tab")) {
       tab.classList.toggle("active", tab.dataset.view === view);
     }
-    if (view === "audit") loadActions().then(loadAudit).catch(report);
+    if (view === "audit") audit.loadActions().then(audit.loadAudit).catch(report);
     else if (state.map) setTimeout(() => state.map.refresh(), 0);
   }
 
@@ -276,7 +274,7 @@
     const data = await api("GET", "/api/v1/incidents?limit=200");
     state.incidents = data.incidents;
     renderIncidentList();
-    renderAuditIncidentOptions();
+    audit.renderAuditIncidentOptions();
   }
 
   function renderIncidentList() {
@@ -477,124 +475,6 @@
   function tilesNote() {
     const text = state.config.tile_url ? "" : "No street map is configured for this hub: circle, cameras and scale are drawn on a plain grid.";
     for (const note of document.querySelectorAll(".map-tiles-note")) note.textContent = text;
-  }
-
-  // ---------------------------------------------------------------- placing a new incident
-
-  const RADIUS_MIN = 25;
-  const RADIUS_STEP = 25;
-
-  function placeValues() {
-    const lat = Number($("inc-lat").value);
-    const lon = Number($("inc-lon").value);
-    const radius = Number($("inc-radius").value) || 300;
-    const given = $("inc-lat").value !== "" && $("inc-lon").value !== "" && Math.abs(lat) <= 90 && Math.abs(lon) <= 180;
-    return { given, lat, lon, radius_m: radius };
-  }
-
-  async function openPlacing() {
-    show($("place-panel"), true);
-    show($("no-incident"), false);
-    show($("incident-detail"), false);
-    if (!state.nearby.length) {
-      state.nearby = (await api("GET", "/api/v1/cameras?limit=5000").catch(() => ({ cameras: [] }))).cameras;
-    }
-    if (!state.placeMap) {
-      state.placeMap = new CS.CameraMap($("place-map"), state.config, {
-        click: (p) => placeAt(p.lat, p.lng),
-        drag: (p) => placeAt(p.lat, p.lng),
-        radius: (steps) => setRadius(Number($("inc-radius").value) - steps * RADIUS_STEP),
-        toggle: () => {},
-        tilesFailed: tilesFailed,
-      });
-    }
-    state.placeMap.refresh();
-    drawPlacing(true);
-  }
-
-  function closePlacing() {
-    show($("place-panel"), false);
-    show($("incident-detail"), Boolean(state.incident));
-    show($("no-incident"), !state.incident);
-    if (state.map) state.map.refresh();
-  }
-
-  function placeAt(lat, lon) {
-    $("inc-lat").value = lat.toFixed(6);
-    $("inc-lon").value = lon.toFixed(6);
-    drawPlacing(false);
-  }
-
-  function setRadius(metres) {
-    const r = Math.max(RADIUS_MIN, Math.min(5000, Math.round(metres / RADIUS_STEP) * RADIUS_STEP));
-    $("inc-radius").value = String(r);
-    $("inc-radius-range").value = String(Math.min(r, Number($("inc-radius-range").max)));
-    drawPlacing(false);
-  }
-
-  // The placing map: the circle where the incident would be, the shared cameras it holds.
-  function drawPlacing(fit) {
-    if (!state.placeMap || $("place-panel").hidden) return;
-    const place = placeValues();
-    let centre = place;
-    if (!place.given) {
-      // Nothing placed yet: centre on the shared cameras (or the last incident).
-      const known = state.nearby.filter((c) => c.lat !== null);
-      const ref = state.incident || (known.length ? { lat: known[0].lat, lon: known[0].lon } : { lat: 0, lon: 0 });
-      centre = { lat: ref.lat, lon: ref.lon, radius_m: place.radius_m };
-    }
-    const inside = state.nearby.filter(
-      (c) => c.lat !== null && CS.geo.distance(centre.lat, centre.lon, c.lat, c.lon) <= centre.radius_m,
-    );
-    state.placeMap.show(centre, place.given ? inside : [], state.nearby, new Set(), fit);
-    $("place-panel").dataset.placed = place.given ? "1" : "";
-    $("place-caption").textContent = place.given
-      ? `${inside.length} shared camera(s) within ${fmtMeters(centre.radius_m)}`
-      : "click the map to place it";
-  }
-
-  // Address search through the city's Nominatim-compatible geocoder (off by default).
-  async function onGeocode(event) {
-    event.preventDefault();
-    const q = $("geo-q").value.trim();
-    const list = clear($("geo-results"));
-    if (!q || !state.config.geocoder_url) return;
-    await act($("geo-search"), async () => {
-      const url = new URL(state.config.geocoder_url, location.href);
-      url.searchParams.set("q", q);
-      url.searchParams.set("format", "jsonv2");
-      url.searchParams.set("limit", "5");
-      let found;
-      try {
-        const response = await fetch(url.href, { headers: { Accept: "application/json" }, credentials: "omit", cache: "no-store" });
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        found = await response.json();
-      } catch (err) {
-        throw new ApiError(0, "geocoder", `The address search does not answer (${err.message}); type coordinates instead.`);
-      }
-      const hits = (Array.isArray(found) ? found : []).filter((h) => Number.isFinite(Number(h.lat)) && Number.isFinite(Number(h.lon)));
-      show(list, true);
-      if (!hits.length) list.append(el("li", { class: "muted", text: "No match." }));
-      for (const hit of hits) {
-        list.append(
-          el(
-            "li",
-            {},
-            el("button", {
-              type: "button",
-              class: "geo-hit",
-              text: String(hit.display_name || `${hit.lat}, ${hit.lon}`),
-              onclick: () => {
-                placeAt(Number(hit.lat), Number(hit.lon));
-                state.placeMap.show(placeValues(), [], state.nearby, new Set(), true);
-                drawPlacing(false);
-                show(list, false);
-              },
-            }),
-          ),
-        );
-      }
-    });
   }
 
   // ---------------------------------------------------------------- requests
@@ -1012,119 +892,6 @@
     });
   }
 
-  // ---------------------------------------------------------------- audit
-
-  function renderAuditIncidentOptions() {
-    const select = $("audit-incident");
-    const current = select.value;
-    clear(select).append(el("option", { value: "", text: "all" }));
-    for (const inc of state.incidents) {
-      select.append(el("option", { value: inc.incident_id, text: `${inc.case_number} (${inc.incident_type})` }));
-    }
-    select.value = current;
-  }
-
-  // The filter lists the action names that really occur in the log.
-  async function loadActions() {
-    if (!isSupervising()) return;
-    const data = await api("GET", "/api/v1/audit/actions");
-    const select = $("audit-action");
-    const current = select.value;
-    clear(select).append(el("option", { value: "", text: "all" }));
-    for (const action of data.actions) select.append(el("option", { value: action, text: action }));
-    select.value = data.actions.includes(current) ? current : "";
-  }
-
-  function auditFilter() {
-    const params = new URLSearchParams();
-    if ($("audit-incident").value) params.set("incident_id", $("audit-incident").value);
-    if ($("audit-action").value) params.set("action", $("audit-action").value);
-    return params;
-  }
-
-  function updateExportLink() {
-    const params = auditFilter().toString();
-    $("audit-export").href = `/api/v1/audit/export.csv${params ? `?${params}` : ""}`;
-  }
-
-  // "Dana Reyes #4711" for user:<id>, the installation's label for installation:<id>.
-  function actorName(actor, names) {
-    const [kind, id] = actor.split(":", 2);
-    if (kind === "user" && names.users[id]) {
-      const u = names.users[id];
-      return `${u.display_name || u.username}${u.badge ? ` #${u.badge}` : ""}`;
-    }
-    if (kind === "installation" && names.installations[id]) return `${names.installations[id]} (home)`;
-    if (kind === "ip") return `unknown at ${id}`;
-    return actor.length > 24 ? `${actor.slice(0, 22)}…` : actor;
-  }
-
-  function caseOf(incidentId) {
-    const inc = state.incidents.find((i) => i.incident_id === incidentId);
-    return inc ? inc.case_number : short(incidentId);
-  }
-
-  function detailText(detail) {
-    return Object.entries(detail || {})
-      .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
-      .join("  ");
-  }
-
-  async function loadAudit() {
-    if (!isSupervising()) return;
-    const params = auditFilter();
-    params.set("limit", String(AUDIT_PAGE));
-    updateExportLink();
-    let since = 0;
-    let entries = [];
-    let more = true;
-    const names = { users: {}, installations: {} };
-    for (let page = 0; page < AUDIT_MAX_PAGES && more; page += 1) {
-      params.set("since_seq", String(since));
-      const data = await api("GET", `/api/v1/audit?${params}`);
-      entries = entries.concat(data.entries);
-      Object.assign(names.users, data.names.users);
-      Object.assign(names.installations, data.names.installations);
-      more = data.more;
-      if (data.entries.length) since = data.entries[data.entries.length - 1].seq;
-    }
-    const capped = $("audit-capped");
-    capped.textContent = more ? `Showing the first ${entries.length} matching entries; narrow the filter to see later ones.` : "";
-    show(capped, more);
-    const body = clear($("audit-rows"));
-    show($("audit-empty"), entries.length === 0);
-    for (const e of entries.reverse()) {
-      body.append(
-        el(
-          "tr",
-          { "data-seq": e.seq, "data-action": e.action, "data-incident": e.incident_id || "" },
-          el("td", { class: "num", text: e.seq }),
-          el("td", { class: "nowrap", text: fmtTime(e.ts) }),
-          el("td", {}, el("span", { class: "pill", text: e.action })),
-          el("td", { class: "actor", title: e.actor, text: actorName(e.actor, names) }),
-          el("td", { class: "nowrap", title: e.incident_id || "", text: e.incident_id ? caseOf(e.incident_id) : "–" }),
-          el("td", {
-            class: "installation",
-            title: e.installation_id || "",
-            text: e.installation_id ? names.installations[e.installation_id] || short(e.installation_id) : "–",
-          }),
-          el("td", { class: "detail-cell", title: e.hash, text: detailText(e.detail) }),
-        ),
-      );
-    }
-  }
-
-  async function onVerifyAudit() {
-    await act($("audit-verify"), async () => {
-      const r = await api("GET", "/api/v1/audit/verify");
-      const out = $("audit-verify-result");
-      out.textContent = r.ok
-        ? `Hash chain intact: ${r.entries} entries, head ${r.head_hash.slice(0, 16)}…`
-        : `Hash chain BROKEN at entry ${r.first_bad_seq}: ${r.problem}`;
-      out.className = r.ok ? "meta ok-text" : "meta error";
-    });
-  }
-
   // ---------------------------------------------------------------- start
 
   function bind() {
@@ -1140,30 +907,12 @@
     $("snapshot-close").addEventListener("click", clearSnapshot);
     $("audit-form").addEventListener("submit", (e) => {
       e.preventDefault();
-      act($("audit-refresh"), loadAudit);
+      act($("audit-refresh"), audit.loadAudit);
     });
-    $("audit-verify").addEventListener("click", onVerifyAudit);
-    $("audit-incident").addEventListener("change", updateExportLink);
-    $("audit-action").addEventListener("change", updateExportLink);
-    $("new-incident-box").addEventListener("toggle", () => {
-      if ($("new-incident-box").open) openPlacing().catch(report);
-      else closePlacing();
-    });
-    for (const id of ["inc-lat", "inc-lon"]) $(id).addEventListener("input", () => drawPlacing(true));
-    $("inc-radius").addEventListener("input", () => {
-      $("inc-radius-range").value = $("inc-radius").value;
-      drawPlacing(false);
-    });
-    $("inc-radius-range").addEventListener("input", () => setRadius(Number($("inc-radius-range").value)));
-    $("inc-radius-range").addEventListener(
-      "wheel",
-      (e) => {
-        e.preventDefault();
-        setRadius(Number($("inc-radius").value) - Math.sign(e.deltaY) * RADIUS_STEP);
-      },
-      { passive: false },
-    );
-    $("geo-form").addEventListener("submit", onGeocode);
+    $("audit-verify").addEventListener("click", audit.onVerifyAudit);
+    $("audit-incident").addEventListener("change", audit.updateExportLink);
+    $("audit-action").addEventListener("change", audit.updateExportLink);
+    placing.bind();
     $("cam-all").addEventListener("change", (e) => {
       for (const cam of state.cameras) {
         const key = camKey(cam.installation_id, cam.camera_id);
@@ -1204,7 +953,14 @@
     tilesNote();
   }
 
+  // The other modules (audit.js, place.js) get the helpers they share with this one.
+  let audit = null;
+  let placing = null;
+
   async function start() {
+    const ui = { $, el, clear, show, api, act, report, flash, ApiError, state, isSupervising, short, fmtTime, fmtMeters, tilesFailed };
+    audit = CS.audit(ui);
+    placing = CS.placing(ui);
     bind();
     await loadConfig();
     try {

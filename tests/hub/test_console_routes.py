@@ -68,7 +68,8 @@ async def test_page_has_no_inline_script_or_style() -> None:
     html = (CONSOLE_DIR / "index.html").read_text()
     assert "<script>" not in html and "style=" not in html
     assert not re.search(r"\son[a-z]+=", html), "inline event handler"
-    files = {"index.html", "app.js", "time.js", "map.js", "style.css", "favicon.svg"}
+    files = {"index.html", "app.js", "time.js", "map.js", "place.js", "audit.js"}
+    files |= {"style.css", "favicon.svg"}
     assert set(load_assets()) == files | VENDORED
     for name in ("leaflet.js", "leaflet.css"):
         assert f'"/console/vendor/leaflet/{name}"' in html, f"{name} is not loaded from the hub"

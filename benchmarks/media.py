@@ -213,7 +213,11 @@ def proc_cpu_seconds(pid: int) -> float:
 async def serve_hub(directory: str, codes: int) -> None:
     from tests.hub_harness import running_hub
 
-    async with running_hub(Path(directory)) as hub:
+    # Sessions are set up in steps, long before and after their viewers read: no-viewer
+    # closing (which a person's player needs) would end them between steps.
+    async with running_hub(
+        Path(directory), no_viewer_grace_s=3600, first_viewer_grace_s=3600
+    ) as hub:
         officer = await hub.create_user(role="analyst")
         info = {
             "url": hub.url,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import sessions, snapshots
+from . import sessions, snapshots, viewers
 from .auth import LIVE_ROLES, current_user, policy
 from .errors import ApiError, not_found
 from .models import LiveSessionRow
@@ -46,6 +46,7 @@ async def open_session(request: web.Request) -> web.Response:
     fps = f.number("fps", required=False, low=0.1, high=30, default=2.0) or 2.0
     f.done()
     live = await sessions.open_session(hub, user, grant_id, camera_id, fps)
+    await viewers.session_live(hub, live)  # no viewer, no session
     return web.json_response(
         {
             "session_id": live.id,
@@ -100,10 +101,11 @@ async def stream(request: web.Request) -> web.StreamResponse:
             "X-Content-Type-Options": "nosniff",
         }
     )
-    viewer = hub.relay.attach(live)
+    viewer = await viewers.attach(hub, live)
+    interval = viewers.watch_interval(hub)
     try:
         await response.prepare(request)
-        while (frame := await viewer.next_frame()) is not None:
+        while (frame := await viewers.next_frame(request, viewer, interval)) is not None:
             await response.write(
                 f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
                 f"Content-Length: {len(frame)}\r\n\r\n".encode()
@@ -114,7 +116,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
     except (ConnectionResetError, ConnectionError):
         pass
     finally:
-        hub.relay.detach(live, viewer)
+        await viewers.detach(hub, live, viewer)
     return response
 
 

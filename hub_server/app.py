@@ -18,6 +18,7 @@ from .database import Database, migrate
 from .errors import error_middleware
 from .evidence import setup_evidence_routes
 from .installation_ws import heartbeat
+from .request_lapse import sweep as request_sweep
 from .sessions import end_session
 from .settings import Settings
 from .state import HUB, Hub
@@ -75,6 +76,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         hub.hub_id = await ensure_bootstrap(hub.db)
         await hub.signing_keys()
         hub.spawn(heartbeat(hub), "installation-heartbeat")
+        hub.spawn(request_sweep(hub), "request-sweep")  # lapses due requests by itself
         yield
     finally:
         await hub.stop_tasks()

@@ -7,7 +7,6 @@ database triggers refuse UPDATE and DELETE; ``verify_chain`` recomputes everythi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -17,6 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from connect_share_protocol.policy import canonical_json, chain_hash
+
 from .database import Database
 from .models import AuditEntry
 
@@ -25,7 +26,8 @@ _HEAD_KEY = "connect_share_audit_head"
 
 
 def canonical(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # The hub's chain has always been hashed with non-ASCII kept as is (one shared definition).
+    return canonical_json(data, ascii_only=False)
 
 
 def entry_hash(
@@ -39,7 +41,7 @@ def entry_hash(
     detail: str,
     prev_hash: str,
 ) -> str:
-    material = canonical(
+    return chain_hash(
         {
             "seq": seq,
             "ts": ts,
@@ -49,9 +51,9 @@ def entry_hash(
             "incident_id": incident_id,
             "detail": detail,
             "prev_hash": prev_hash,
-        }
+        },
+        ascii_only=False,
     )
-    return hashlib.sha256(material.encode()).hexdigest()
 
 
 async def append(

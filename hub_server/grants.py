@@ -13,6 +13,7 @@ from connect_share_protocol.messages import Decision, Error, Grant, Message, Rev
 from connect_share_protocol.tokens import new_claims
 
 from . import audit
+from .message_ids import Mark
 from .models import AccessRequestRow, GrantRow, Incident, User
 from .state import Hub
 
@@ -28,23 +29,31 @@ def token_lifetime(scope: str, requested_s: int, default_s: int, floor_s: int = 
     return max(floor_s, min(wanted, MAX_TOKEN_LIFETIME_S))
 
 
-async def handle_decision(hub: Hub, installation_id: str, msg: Decision) -> list[Message]:
-    """Record an installation's answer; issue one token per approved camera.
+async def handle_decision(
+    hub: Hub, installation_id: str, msg: Decision, *, mark: Mark | None = None
+) -> list[Message]:
+    """Record an installation's approvals; issue one token per newly approved camera.
 
-    Returns the messages to send back: a ``Grant`` per token, one ``Error``, or nothing when
-    nothing was approved (a decline is recorded only as an answer without cameras, which
-    the officer sees as "no footage").
+    Returns the messages to send back: a ``Grant`` per token, one ``Error``, or nothing.
+    Only approvals are information: a decision naming no new camera (an old installation's
+    decline, a repeat) changes nothing and is not audited, and ``final`` is not trusted to
+    close the request early. The request is answered once every camera asked for is
+    approved; otherwise the rest stays pending until the deadline, when the sweep closes it
+    (``request_lapse``), so a decline, a pause and no answer look the same to the hub.
+    ``mark`` records the message id in this transaction (``message_ids``).
     """
     now = time.time()
     keys = await hub.signing_keys()
     async with hub.db.write() as session:
+        if mark is not None:
+            await mark(session)
         req = await session.get(AccessRequestRow, msg.request_id)
         if req is None or req.installation_id != installation_id:
             return [Error(code="unknown_request", message="no such request", ref=msg.request_id)]
+        if req.status == "expired" or (req.status == "pending" and req.expires_at <= now):
+            return [Error(code="request_expired", message="too late", ref=msg.request_id)]
         if req.status != "pending":
             return [Error(code="already_answered", message=req.status, ref=msg.request_id)]
-        if req.expires_at <= now:
-            return [Error(code="request_expired", message="too late", ref=msg.request_id)]
         already = list(req.approved_camera_ids or [])
         # Cameras approved by an earlier, partial decision keep their tokens: only new ones.
         approved = [c for c in dict.fromkeys(msg.approved_camera_ids) if c not in already]
@@ -57,10 +66,12 @@ async def handle_decision(hub: Hub, installation_id: str, msg: Decision) -> list
         assert incident is not None and officer is not None  # foreign keys
         if incident.closed_at is not None:
             approved = []  # a closed incident gets no new tokens
-        if msg.final:
+        if not approved:
+            return []  # no information: the request waits for its deadline like any other
+        req.approved_camera_ids = already + approved
+        if set(req.approved_camera_ids) >= set(req.camera_ids):
             req.status = "answered"
             req.answered_at = now
-        req.approved_camera_ids = already + approved
         await audit.append(
             hub.db,
             session,
@@ -71,10 +82,7 @@ async def handle_decision(hub: Hub, installation_id: str, msg: Decision) -> list
             request_id=req.id,
             scope=req.scope,
             approved_camera_ids=approved,
-            final=msg.final,
         )
-        if not approved:
-            return []
         lifetime = token_lifetime(
             req.scope,
             msg.max_session_s,
@@ -153,6 +161,7 @@ async def revoke(
     incident_id: str | None = None,
     installation_id: str | None = None,
     push: bool = True,
+    mark: Mark | None = None,
 ) -> list[str]:
     """Revoke unexpired grants matching all given filters; end their sessions at once.
 
@@ -177,6 +186,8 @@ async def revoke(
     now = time.time()
     revoked: dict[str, list[str]] = defaultdict(list)
     async with hub.db.write() as session:
+        if mark is not None:  # the installation's revoke message, recorded with its effect
+            await mark(session)
         query = select(GrantRow).where(GrantRow.revoked_at.is_(None), GrantRow.expires_at > now)
         if wanted is not None:
             query = query.where(GrantRow.id.in_(wanted))

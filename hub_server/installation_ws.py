@@ -12,6 +12,7 @@ import logging
 import re
 import secrets
 import time
+from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from sqlalchemy import delete, select, update
@@ -47,9 +48,10 @@ from connect_share_protocol.messages import (
     unpack_frame,
 )
 
-from . import audit, grants, sessions
+from . import audit, grants, neutral, sessions
 from .auth import policy
 from .connections import InstallationConnection
+from .message_ids import Mark, msg_id_of, process_once
 from .models import (
     AccessRequestRow,
     AuditEntry,
@@ -207,49 +209,57 @@ async def serve_messages(hub: Hub, conn: InstallationConnection) -> None:
         try:
             reply = await dispatch(hub, conn, msg)
         except ProtocolError as err:
-            reply = error(err.code, err.detail)
+            reply = [error(err.code, err.detail)]
         except Exception:  # keep the socket: one bad message must not cut the installation off
             _LOGGER.exception("handling %s from %s failed", msg.TYPE, conn.installation_id)
-            reply = error("internal_error", f"could not handle {msg.TYPE}")
-        for out in reply if isinstance(reply, list) else [reply] if reply else []:
+            reply = [error("internal_error", f"could not handle {msg.TYPE}")]
+        for out in reply:
             await conn.send(out)
 
 
-async def dispatch(
-    hub: Hub, conn: InstallationConnection, msg: Message
-) -> Message | list[Message] | None:
+async def dispatch(hub: Hub, conn: InstallationConnection, msg: Message) -> list[Message]:
+    msg_id = msg_id_of(msg)
+    if msg_id is not None:  # from the installation's outbox: processed once, then acked
+        return await process_once(
+            hub, conn.installation_id, msg_id, lambda mark: handle(hub, conn, msg, mark)
+        )
+    return await handle(hub, conn, msg, None)
+
+
+async def handle(
+    hub: Hub, conn: InstallationConnection, msg: Message, mark: Mark | None
+) -> list[Message]:
     inst = conn.installation_id
     match msg:
         case Ping():
-            return Pong(ts=msg.ts)
+            return [Pong(ts=msg.ts)]
         case Pong():
-            return None
+            return []
         case CameraSync():
             await sync_cameras(hub, inst, msg)
-            return None
+            return []
         case Decision():
             if not ID_RE.match(msg.request_id):
-                return error("unknown_request", "no such request", ref=msg.request_id[:64])
-            return await grants.handle_decision(hub, inst, msg)
+                return [error("unknown_request", "no such request", ref=msg.request_id[:64])]
+            return await grants.handle_decision(hub, inst, msg, mark=mark)
         case SessionStarted():
             if not await sessions.mark_started(hub, inst, msg.session_id):
-                return SessionClose(session_id=msg.session_id, reason="unknown_session")
-            return None
+                return [SessionClose(session_id=msg.session_id, reason="unknown_session")]
+            return []
         case SessionClose():
             live = hub.relay.get(msg.session_id)
             if live is not None and live.installation_id == inst:
-                reason = msg.reason if is_clean_text(msg.reason) else "invalid"
-                await sessions.end_session(
-                    hub, live, f"installation:{reason}"[:64], notify_installation=False
-                )
-            return None
+                # Only a neutral reason is kept, whatever the installation said.
+                reason = neutral.session_close_reason(msg.reason, started=live.state == "live")
+                await sessions.end_session(hub, live, reason, notify_installation=False, mark=mark)
+            return []
         case Revoke():
-            await installation_revoke(hub, inst, msg)
-            return None
+            await installation_revoke(hub, inst, msg, mark=mark)
+            return []
         case AuditFetch():
-            return await audit_entries(hub, inst, msg)
+            return [await audit_entries(hub, inst, msg)]
         case _:
-            return error("unexpected_message", f"{msg.TYPE} is not accepted from an installation")
+            return [error("unexpected_message", f"{msg.TYPE} is not accepted from an installation")]
 
 
 async def sync_cameras(hub: Hub, installation_id: str, msg: CameraSync) -> None:
@@ -291,33 +301,33 @@ async def sync_cameras(hub: Hub, installation_id: str, msg: CameraSync) -> None:
             )
 
 
-async def installation_revoke(hub: Hub, installation_id: str, msg: Revoke) -> None:
-    """The resident revoked: only this installation's grants are touched."""
+async def installation_revoke(
+    hub: Hub, installation_id: str, msg: Revoke, *, mark: Mark | None = None
+) -> None:
+    """The resident revoked: only this installation's grants are touched. The reason kept
+    is the neutral ``revoked_by_resident``, whatever the message said."""
     by = f"installation:{installation_id}"
-    reason = msg.reason[:200] if is_clean_text(msg.reason) else ""
-    reason = reason or "revoked_by_resident"
+    reason = neutral.revoke_reason(msg.reason)
+    filters: list[dict[str, Any]] = []
     if msg.all:
-        await grants.revoke(hub, by=by, reason=reason, installation_id=installation_id, push=False)
-        return
-    # Ids the hub never issued cannot match; dropping them keeps odd text out of queries.
-    token_ids = [t for t in msg.token_ids[:1000] if ID_RE.match(t)]
-    if msg.incident_id is not None and ID_RE.match(msg.incident_id):
+        filters.append({})
+    else:
+        # Ids the hub never issued cannot match; dropping them keeps odd text out of queries.
+        token_ids = [t for t in msg.token_ids[:1000] if ID_RE.match(t)]
+        if msg.incident_id is not None and ID_RE.match(msg.incident_id):
+            filters.append({"incident_id": msg.incident_id})
+        if token_ids:
+            filters.append({"grant_ids": token_ids})
+    for i, extra in enumerate(filters):
         await grants.revoke(
             hub,
             by=by,
             reason=reason,
             installation_id=installation_id,
-            incident_id=msg.incident_id,
             push=False,
-        )
-    if token_ids:
-        await grants.revoke(
-            hub,
-            by=by,
-            reason=reason,
-            installation_id=installation_id,
-            grant_ids=token_ids,
-            push=False,
+            # The message counts as processed with its last effect (a crash before replays it).
+            mark=mark if i == len(filters) - 1 else None,
+            **extra,
         )
 
 

@@ -214,3 +214,16 @@ class AuditEntry(Base):
         Index("ix_audit_installation_seq", "installation_id", "seq"),
         UniqueConstraint("prev_hash", name="uq_audit_prev_hash"),
     )
+
+
+class ProcessedMessage(Base):
+    """An installation message with a ``msg_id`` the hub has processed (and acked).
+
+    Written in the transaction that processed the message, so a replay after a crash or a
+    reconnect is recognised and only acked again. Kept ``processed_message_retention_days``.
+    """
+
+    __tablename__ = "processed_messages"
+    installation_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    msg_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    processed_at: Mapped[float] = mapped_column(Double, index=True)

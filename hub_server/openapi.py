@@ -244,7 +244,8 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/incidents/{incident_id}": {
         "get": _op(
-            "An incident with its requests, outcomes and grants",
+            "An incident with its requests, outcomes and grants (a camera not approved is "
+            "pending until the request's deadline, then no_footage)",
             roles=ALL,
             errors=(404,),
             params=[_path("incident_id")],
@@ -327,11 +328,17 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
     "/api/v1/sessions/{session_id}": {
-        "get": _op("A live session", roles=LIVE, errors=(404,), params=[_path("session_id")])
+        "get": _op(
+            "A live session (an end by the installation reads installation:<neutral reason>)",
+            roles=LIVE,
+            errors=(404,),
+            params=[_path("session_id")],
+        )
     },
     "/api/v1/sessions/{session_id}/stream": {
         "get": _op(
-            "MJPEG stream of the relayed frames",
+            "MJPEG stream of the relayed frames; a session with no stream attached for "
+            "no_viewer_grace_s ends (no_viewer)",
             roles=LIVE,
             errors=(404, 410, 429),
             content_type="multipart/x-mixed-replace",

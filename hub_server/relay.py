@@ -58,6 +58,8 @@ class RelaySession:
     started: asyncio.Event = field(default_factory=asyncio.Event)
     viewers: set[Viewer] = field(default_factory=set)
     timer: asyncio.TimerHandle | None = None
+    # Ends the session when nobody watches (``viewers.py``).
+    viewer_timer: asyncio.TimerHandle | None = None
     opened_monotonic: float = field(default_factory=time.monotonic)
 
     @property
@@ -116,9 +118,10 @@ class LiveRelay:
         session.state = "ended"
         session.end_reason = reason
         session.started.set()
-        if session.timer is not None:
-            session.timer.cancel()
-            session.timer = None
+        for timer in (session.timer, session.viewer_timer):
+            if timer is not None:
+                timer.cancel()
+        session.timer = session.viewer_timer = None
         for viewer in session.viewers:
             viewer.offer(_END)
         return session

@@ -11,6 +11,7 @@ from connect_share_protocol.messages import SessionClose, SessionOpen, new_sessi
 from . import audit
 from .auth import AuthUser
 from .errors import ApiError, not_found
+from .message_ids import Mark
 from .models import GrantRow, Incident, LiveSessionRow
 from .relay import RelaySession
 from .state import Hub
@@ -153,13 +154,23 @@ async def mark_started(hub: Hub, installation_id: str, session_id: str) -> bool:
 
 
 async def end_session(
-    hub: Hub, live: RelaySession, reason: str, *, notify_installation: bool = True
+    hub: Hub,
+    live: RelaySession,
+    reason: str,
+    *,
+    notify_installation: bool = True,
+    mark: Mark | None = None,
 ) -> None:
-    """Stop relaying (at once), tell the installation, record the end. Idempotent."""
+    """Stop relaying (at once), tell the installation, record the end. Idempotent.
+
+    ``mark`` records the installation message that ended it in the same transaction.
+    """
     first = hub.relay.finish(live.id, reason) is not None
     if not first and live.end_reason:
         reason = live.end_reason  # already finished (e.g. by a revoke): keep its reason
     async with hub.db.write() as s:
+        if mark is not None:
+            await mark(s)
         row = await s.get(LiveSessionRow, live.id)
         if row is None or row.ended_at is not None:
             return

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from connect_share_protocol.messages import NO_VIEWER_GRACE_S
+
 ENV_PREFIX = "CONNECT_SHARE_HUB_"
 DEFAULT_DB_FILE = "connect-share-hub.sqlite3"
 
@@ -48,6 +50,15 @@ class Settings:
     # How long a snapshot may take: session start plus the first frame.
     snapshot_timeout_s: float = 10.0
     viewer_queue_frames: int = 2
+    # A live session whose viewers all left ends after this long without one (both sides).
+    no_viewer_grace_s: float = NO_VIEWER_GRACE_S
+    # A live session that never gets its first viewer ends after this long.
+    first_viewer_grace_s: float = 15.0
+    # How often lapsed requests are closed (audited ``request.expired``) and old processed
+    # message ids pruned.
+    request_sweep_s: float = 5.0
+    # How long the hub remembers processed installation ``msg_id``s (replays are only acked).
+    processed_message_retention_days: int = 30
     enrollment_code_ttl_s: int = 7 * 24 * 3600
     # The officer console (hub_server/console_config.py): the city's XYZ tile server and
     # its credit, a Nominatim-compatible geocoder (both off when empty), the time zone

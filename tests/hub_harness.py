@@ -46,7 +46,9 @@ installation must answer its ``session_open``), ``revoke_incident(id)``, ``expec
 method, path, json)``. ``await hub.login(user)`` gives a cookie-session client (with its
 CSRF header) and its ``aiohttp.ClientSession`` to close. ``tiny_jpeg(seed)`` makes a real
 small JPEG. Live tokens are issued one per approved camera; ``grant["token"]`` is included
-for the officer the grant names.
+for the officer the grant names. ``await hub.expire_requests(installation_id=None)`` brings
+pending requests to their deadline (the hub's sweep then lapses them) and
+``await hub.wait_for_audit(action, count=1)`` polls the audit table for entries.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy import select, update
 
 from connect_share_protocol import (
     KeySet,
@@ -94,6 +97,7 @@ from connect_share_protocol.messages import (
 from connect_share_protocol.tokens import AccessGrant
 from hub_server import audit, enrollment, users
 from hub_server.app import create_app
+from hub_server.models import AccessRequestRow, AuditEntry
 from hub_server.settings import Settings
 from hub_server.state import HUB, Hub
 
@@ -475,6 +479,7 @@ class SimulatedInstallation:
         )
 
     async def decline(self, request: AccessRequest) -> None:
+        """What an old installation sent for a decline (the hub treats it as no answer)."""
         await self.send(Decision(request_id=request.request_id, approved_camera_ids=[]))
 
     def verify(self, token: str) -> AccessGrant:
@@ -598,6 +603,32 @@ class HubHarness:
 
     async def verify_audit(self) -> audit.ChainReport:
         return await audit.verify_chain(self.state.db)
+
+    async def expire_requests(self, installation_id: str | None = None) -> None:
+        """Bring the deadline of pending requests (of one installation) to now, as if
+        ``live_request_ttl_s`` / ``footage_request_ttl_s`` had passed; the hub's sweep
+        (every ``request_sweep_s``) then closes them."""
+        query = update(AccessRequestRow).where(AccessRequestRow.status == "pending")
+        if installation_id is not None:
+            query = query.where(AccessRequestRow.installation_id == installation_id)
+        async with self.state.db.write() as session:
+            await session.execute(query.values(expires_at=time.time()))
+
+    async def wait_for_audit(self, action: str, count: int = 1, timeout: float = 15.0) -> list:
+        """Poll the audit table until ``count`` entries with ``action`` exist; returns them."""
+        async with asyncio.timeout(timeout):
+            while True:
+                async with self.state.db.read() as session:
+                    rows = (
+                        await session.scalars(
+                            select(AuditEntry)
+                            .where(AuditEntry.action == action)
+                            .order_by(AuditEntry.seq)
+                        )
+                    ).all()
+                if len(rows) >= count:
+                    return [audit.entry_to_json(r) for r in rows]
+                await asyncio.sleep(0.05)
 
 
 @asynccontextmanager

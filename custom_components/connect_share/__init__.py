@@ -1,20 +1,23 @@
 """Connect Share: resident-controlled camera sharing with a police "Connect" hub.
 
 The resident's Home Assistant is the enforcement point: every request, token and frame goes
-through the local rules (``rules.py``) and into the local audit log (``audit_log.py``).
+through the access gate (``access.py``) and into the local audit log (``audit_log.py``).
+``installation.py`` wires the parts; it is built completely before the platforms load.
 """
 
 from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_HUB_NAME, DOMAIN
-from .detection_manager import DetectionManager
-from .manager import ConnectShareConfigEntry, ConnectShareManager
+from .audit_log import AuditLogLocked
+from .const import CONF_HUB_NAME, DOMAIN, ISSUE_AUDIT_LOCKED
+from .installation import ConnectShareConfigEntry, Installation
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
@@ -35,24 +38,40 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> bool:
-    manager = ConnectShareManager(hass, entry)
-    entry.runtime_data = manager
-    await manager.async_start()
-    # The installation's device first: each camera's device points to it (via_device).
-    dr.async_get(hass).async_get_or_create(
+    installation = Installation(hass, entry)
+    locked_issue = f"{ISSUE_AUDIT_LOCKED}_{entry.entry_id}"
+    try:
+        await installation.async_setup()
+    except AuditLogLocked as err:
+        # Another Home Assistant process writes this installation's audit log (e.g. a second
+        # instance on the same config folder): two writers would fork the chain.
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            locked_issue,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ISSUE_AUDIT_LOCKED,
+            translation_placeholders={"path": str(installation.audit.path), "holder": str(err)},
+        )
+        raise ConfigEntryError(
+            translation_domain=DOMAIN, translation_key="audit_log_locked"
+        ) from err
+    ir.async_delete_issue(hass, DOMAIN, locked_issue)
+    entry.runtime_data = installation
+    # The installation's device first: each camera's device points to it (via_device_id).
+    installation_device = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
-        identifiers={(DOMAIN, manager.installation_id)},
+        identifiers={(DOMAIN, installation.installation_id)},
         name=f"Connect Share ({entry.data.get(CONF_HUB_NAME, 'hub')})",
         manufacturer="Connect Share",
         model="Installation",
         entry_type=dr.DeviceEntryType.SERVICE,
     )
+    installation.installation_device_id = installation_device.id
     _remove_stale_camera_devices(hass, entry)
-    # Optional: never fails the setup; a repair issue says why detection is off.
-    manager.detection = DetectionManager(hass, entry, manager)
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    manager.detection.start()
+    installation.start()
     return True
 
 
@@ -65,7 +84,7 @@ def _remove_stale_camera_devices(hass: HomeAssistant, entry: ConnectShareConfigE
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if not device.identifiers & wanted:
-            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+            registry.async_remove_device(device.id)
 
 
 async def async_remove_config_entry_device(
@@ -77,17 +96,7 @@ async def async_remove_config_entry_device(
     return not device.identifiers & (shared | {(DOMAIN, manager.installation_id)})
 
 
-async def _async_options_updated(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> None:
-    # The set of cameras decides which devices and entities exist: reload; the manager's
-    # rules and the hub's camera list are rebuilt on setup. Data-only updates (newly pinned
-    # keys) are applied by the manager itself and need no reload.
-    if dict(entry.options) != entry.runtime_data.options_seen:
-        await hass.config_entries.async_reload(entry.entry_id)
-
-
 async def async_unload_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> bool:
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    if entry.runtime_data.detection is not None:
-        await entry.runtime_data.detection.async_stop()
     await entry.runtime_data.async_stop()
     return unloaded

@@ -11,7 +11,7 @@ import voluptuous as vol
 from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlow,
+    OptionsFlowWithReload,
 )
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
@@ -39,15 +39,11 @@ from .const import (
     OPT_NOTIFY,
 )
 from .protocol import KeySet, generate_private_key, private_key_to_pem
-from .rules import MaskError, Schedule, ScheduleError, parse_masks
+from .protocol.masks import MaskError, parse_masks
+from .rules import Schedule, ScheduleError
 from .source_flow import SourceOptionsMixin, entity_cameras
 
 _LOGGER = logging.getLogger(__name__)
-
-try:  # The media package's validator is the stricter one (self-intersection, area, limits).
-    from .media.masks import parse_masks as media_parse_masks
-except ImportError:  # pragma: no cover - numpy/Pillow missing
-    media_parse_masks = None
 
 
 def _fingerprint_text(keyset: KeySet) -> str:
@@ -236,16 +232,12 @@ def _entry_data(
 
 
 def validate_masks_text(text: str) -> str:
-    """Voluptuous validator for the masks text field (JSON polygons, relative coords)."""
-    import json
-
+    """Voluptuous validator for the masks text field (the one mask parser)."""
     if not text.strip():
         return ""
     try:
-        parse_masks(json.loads(text))
-        if media_parse_masks is not None:
-            media_parse_masks(text)
-    except (ValueError, MaskError) as err:
+        parse_masks(text)
+    except MaskError as err:
         raise vol.Invalid(str(err)) from err
     return text.strip()
 
@@ -345,8 +337,11 @@ def _clean_detection(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-class ConnectShareOptionsFlow(SourceOptionsMixin, OptionsFlow):
-    """Pick cameras and the notify target, then one step per camera."""
+class ConnectShareOptionsFlow(SourceOptionsMixin, OptionsFlowWithReload):
+    """Pick cameras and the notify target, then one step per camera.
+
+    Finishing with changed options reloads the entry (the set of cameras decides which
+    devices and entities exist); data-only updates such as newly pinned hub keys do not."""
 
     def __init__(self) -> None:
         self._options: dict[str, Any] = {}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from .protocol.policy import CAMERA_MODES
+
 DOMAIN: Final = "connect_share"
 CLIENT_VERSION: Final = "0.1.0"
 
@@ -22,7 +24,7 @@ OPT_CAMERAS: Final = "cameras"
 OPT_NOTIFY: Final = "notify_target"
 OPT_DETECTION: Final = "detection"  # entry-level detection options (model, retention, ...)
 
-MODES: Final = ("off", "registered", "on_request", "auto")
+MODES: Final = CAMERA_MODES
 INCIDENT_TYPES: Final = (
     "emergency",
     "burglary",
@@ -55,6 +57,8 @@ ISSUE_UNREACHABLE: Final = "hub_unreachable"
 ISSUE_REMOVED: Final = "installation_removed"
 ISSUE_AUDIT: Final = "audit_mismatch"
 ISSUE_AUDIT_LOCAL: Final = "audit_log_damaged"
+ISSUE_AUDIT_LOCKED: Final = "audit_log_locked"
+ISSUE_AUDIT_WRITE: Final = "audit_log_unwritable"
 ISSUE_KEYS: Final = "hub_keys_changed"
 ISSUE_DETECTION: Final = "detection_unavailable"
 # Consecutive failed connection attempts before the resident is told (a blip is not news).

@@ -15,7 +15,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .detection_manager import GROUPS, DetectionManager
 from .entity import ConnectShareCameraEntity
-from .manager import ConnectShareManager
+from .installation import Installation
 
 # Attributes never shown: raw boxes per label are noise for automations; the snapshot
 # bytes are not in ``to_dict`` at all.
@@ -23,7 +23,7 @@ _HIDDEN = frozenset({"labels"})
 
 
 class DetectionEntity(ConnectShareCameraEntity):
-    def __init__(self, manager: ConnectShareManager, camera_id: str, key: str) -> None:
+    def __init__(self, manager: Installation, camera_id: str, key: str) -> None:
         super().__init__(manager, camera_id, key)
         assert manager.detection is not None
         self.detection: DetectionManager = manager.detection
@@ -44,13 +44,13 @@ class DetectionEntity(ConnectShareCameraEntity):
 class DetectionBinarySensor(DetectionEntity, BinarySensorEntity):
     _attr_device_class = BinarySensorDeviceClass.OCCUPANCY
 
-    def __init__(self, manager: ConnectShareManager, camera_id: str, group: str) -> None:
+    def __init__(self, manager: Installation, camera_id: str, group: str) -> None:
         super().__init__(manager, camera_id, group)
-        self.group = group
+        self.label_group = group
 
     @property
     def is_on(self) -> bool:
-        return self.detection.active(self.camera_id, self.group)
+        return self.detection.active(self.camera_id, self.label_group)
 
 
 class LastEventSensor(DetectionEntity, SensorEntity):
@@ -75,7 +75,7 @@ class LastEventSensor(DetectionEntity, SensorEntity):
         return super().available or self.camera_id in self.detection.last_event
 
 
-def binary_sensors(manager: ConnectShareManager) -> list[DetectionBinarySensor]:
+def binary_sensors(manager: Installation) -> list[DetectionBinarySensor]:
     if manager.detection is None:
         return []
     return [
@@ -86,7 +86,7 @@ def binary_sensors(manager: ConnectShareManager) -> list[DetectionBinarySensor]:
     ]
 
 
-def sensors(manager: ConnectShareManager) -> list[LastEventSensor]:
+def sensors(manager: Installation) -> list[LastEventSensor]:
     if manager.detection is None:
         return []
     return [

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import Event, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -37,13 +37,13 @@ from .const import (
 )
 
 if TYPE_CHECKING:
+    from .context import InstallationContext
     from .detection.events import DetectionEvent, EventChange
-    from .detection.footage import FootageRequest
     from .detection.pipeline import ClipRecorder
     from .detection.service import DetectionService
-    from .manager import ConnectShareConfigEntry, ConnectShareManager
     from .media.sources import CameraSource
     from .protocol.messages import AccessRequest
+    from .requests import RequestBook
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -55,7 +55,6 @@ SUMMARY_SPAN_S = 86400.0
 GROUPS = ("person", "vehicle")
 FETCH_TIMEOUT_S = 10
 CLIP_S = 10
-MAX_FOOTAGE_REQUESTS = 200  # remembered in memory for share_footage
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,18 +116,17 @@ def detection_cameras(options: dict[str, Any]) -> dict[str, float]:
 
 
 class DetectionManager:
-    def __init__(
-        self, hass: HomeAssistant, entry: ConnectShareConfigEntry, manager: ConnectShareManager
-    ) -> None:
-        self.hass = hass
-        self.entry = entry
-        self.manager = manager
+    def __init__(self, ctx: InstallationContext, requests: RequestBook) -> None:
+        self.hass = ctx.hass
+        self.entry = entry = ctx.entry
+        self.ctx = ctx
+        # Footage requests are remembered (and persisted) by the request book.
+        self.requests = requests
         self.options = DetectionOptions.from_options(dict(entry.options))
         self.camera_fps = detection_cameras(dict(entry.options))
         self.service: DetectionService | None = None
         self.reason = ""
         self.last_event: dict[str, DetectionEvent] = {}
-        self.footage_requests: dict[str, tuple[AccessRequest, FootageRequest]] = {}
         self.ready = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._unsubs: list[Callable[[], None]] = []
@@ -356,16 +354,13 @@ class DetectionManager:
     # --- footage requests ----------------------------------------------------------------
 
     async def async_footage_request(self, req: AccessRequest) -> list[str]:
-        """Remember a clip request; lines listing the matching local events (notification)."""
+        """Lines listing the local events in a clip request's window (for the notification)."""
         from .detection.footage import FootageError, FootageRequest, matching_events
 
         try:
             footage = FootageRequest.from_message(req)
         except FootageError:
             return []
-        self.footage_requests[req.request_id] = (req, footage)
-        while len(self.footage_requests) > MAX_FOOTAGE_REQUESTS:  # oldest first (insertion)
-            self.footage_requests.pop(next(iter(self.footage_requests)))
         if not self.is_ready:
             return []
         assert self.service is not None
@@ -380,17 +375,20 @@ class DetectionManager:
         self, request_id: str, camera_id: str, event_ids: list[str], kinds: tuple[str, ...]
     ) -> list[dict[str, Any]]:
         """Upload the chosen events of an approved footage request (raises FootageError)."""
-        from .detection.footage import FootageError, share_event
+        from .detection.footage import FootageError, FootageRequest, share_event
         from .media.jpeg import process_frame
         from .media.masks import parse_masks
 
         if not self.is_ready:
             raise FootageError(f"detection is not running: {self.reason or 'starting'}")
         assert self.service is not None
-        known = self.footage_requests.get(request_id)
-        if known is None:
+        req = self.requests.find(request_id)
+        if req is None:
             raise FootageError(f"no footage request {request_id} is known here")
-        req, footage = known
+        try:
+            footage = FootageRequest.from_message(req)
+        except FootageError as err:
+            raise FootageError(f"request {request_id} is not a footage request") from err
         if (why := self._footage_refusal(req, camera_id)) is not None:
             raise FootageError(f"sharing is not allowed: {why}")
         text = str(
@@ -402,17 +400,17 @@ class DetectionManager:
             shared = await share_event(
                 async_get_clientsession(self.hass),
                 self.entry.data[CONF_URL],
-                self.manager._key,
+                self.ctx.key,
                 self.service.store,
                 footage,
                 camera_id,
                 event_id,
-                installation_id=self.manager.installation_id,
+                installation_id=self.ctx.installation_id,
                 kinds=kinds,
                 camera_masked=bool(masks),
                 mask=partial(process_frame, masks=masks),
             )
-            await self.manager._audit(  # the local log records what left the house
+            await self.ctx.audit.record(  # the local log records what left the house
                 "footage_shared",
                 {
                     "request_id": request_id,
@@ -431,20 +429,20 @@ class DetectionManager:
     def _footage_refusal(self, req: AccessRequest, camera_id: str) -> str | None:
         """Deny by default: the resident approved this camera for this request, and the
         rules (pause, sharing switch, mode, schedule, revocations) still allow it now."""
-        manager = self.manager
-        approval = manager.state.approvals.get(req.request_id)
+        state = self.ctx.state
+        approval = state.approvals.get(req.request_id)
         if approval is None or camera_id not in approval.cameras or approval.scope != "clip":
             return "not_approved"
-        if approval.approved_at < manager.state.revoked_before:
+        if approval.approved_at < state.revoked_before:
             return "revoked"
-        verdict = manager._check(camera_id, manager._request_access(req, camera_id))
-        return None if verdict.allowed else verdict.reason
+        result = self.ctx.gate.request(req, camera_id)
+        return None if result.allowed else result.local_reason
 
     def _shared_camera_ids(self) -> list[str]:
-        state = self.manager.state
+        state = self.ctx.state
         return [
             cid
-            for cid, cam in self.manager.cameras.items()
+            for cid, cam in self.ctx.cameras.settings.items()
             if cam.mode != "off" and cid not in state.sharing_disabled
         ]
 
@@ -477,7 +475,7 @@ class DetectionManager:
             partial(
                 build_summary,
                 self.service.store,
-                self.manager.installation_id,
+                self.ctx.installation_id,
                 now - SUMMARY_SPAN_S,
                 now,
                 camera_ids=shared,
@@ -486,7 +484,7 @@ class DetectionManager:
         return await upload_summary(
             async_get_clientsession(self.hass),
             self.entry.data[CONF_URL],
-            self.manager._key,
+            self.ctx.key,
             summary,
         )
 

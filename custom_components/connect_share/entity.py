@@ -8,7 +8,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
 
 from .const import CONF_HUB_NAME, DOMAIN
-from .manager import ConnectShareManager
+from .installation import Installation
 
 
 class ConnectShareEntity(Entity):
@@ -17,7 +17,7 @@ class ConnectShareEntity(Entity):
     _attr_has_entity_name = True
     _attr_should_poll = False
 
-    def __init__(self, manager: ConnectShareManager, key: str) -> None:
+    def __init__(self, manager: Installation, key: str) -> None:
         self.manager = manager
         self._attr_translation_key = key
         self._attr_unique_id = f"{manager.installation_id}_{key}"
@@ -42,7 +42,7 @@ class ConnectShareEntity(Entity):
 class ConnectShareCameraEntity(ConnectShareEntity):
     """Entity of one shared camera, on that camera's own device."""
 
-    def __init__(self, manager: ConnectShareManager, camera_id: str, key: str) -> None:
+    def __init__(self, manager: Installation, camera_id: str, key: str) -> None:
         super().__init__(manager, key)
         self.camera_id = camera_id
         self._attr_unique_id = f"{manager.installation_id}_{camera_id}_{key}"
@@ -51,5 +51,5 @@ class ConnectShareCameraEntity(ConnectShareEntity):
             name=manager.camera_names.get(camera_id, camera_id),
             manufacturer="Connect Share",
             model="Shared camera",
-            via_device=(DOMAIN, manager.installation_id),
+            via_device_id=manager.installation_device_id,
         )

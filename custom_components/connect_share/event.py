@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import ConnectShareEntity
-from .manager import ConnectShareConfigEntry
+from .installation import ConnectShareConfigEntry
 
 PARALLEL_UPDATES = 0
 EVENT_TYPES = ["received", "auto_approved", "approved", "declined", "refused", "expired"]
@@ -28,8 +28,8 @@ class RequestEvent(ConnectShareEntity, EventEntity):
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self.manager.listeners.request_event.append(self._on_event)
-        self.async_on_remove(lambda: self.manager.listeners.request_event.remove(self._on_event))
+        self.manager.request_event_listeners.append(self._on_event)
+        self.async_on_remove(lambda: self.manager.request_event_listeners.remove(self._on_event))
 
     @callback
     def _on_event(self, event_type: str, data: dict[str, Any]) -> None:

@@ -265,6 +265,7 @@ class HubConnection:
         self._send_lock = asyncio.Lock()
         self.connected = asyncio.Event()
         self.attempt = 0
+        self._reported_down = False
         self.last_error: str | None = None
         self.connected_since: float | None = None
         self.failures = 0
@@ -344,6 +345,14 @@ class HubConnection:
             except ProtocolError as err:
                 reason = f"protocol:{err.code}"
                 self.last_error = reason
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A bug or hostile input in one message must not end the installation's only
+                # link to the hub for good: log it and reconnect like any other failure.
+                _LOGGER.exception("Unexpected error on the hub connection; reconnecting")
+                reason = "internal_error"
+                self.last_error = reason
             finally:
                 was_connected = self.is_connected
                 self.connected.clear()
@@ -353,6 +362,10 @@ class HubConnection:
                 return
             if not was_connected:
                 self.failures += 1
+            if not self._reported_down:
+                # Once per outage (quality scale: log-when-unavailable); recovery logs once too.
+                _LOGGER.warning("Connection to the hub lost (%s); reconnecting", reason)
+                self._reported_down = True
             self._on_disconnected(reason)
             # Looked up at call time so tests (and scripts) can swap the policy.
             delay = (self._backoff or backoff_delay)(self.attempt)
@@ -372,6 +385,9 @@ class HubConnection:
             auth_ok = await self._authenticate(ws)
             self.connected.set()
             self.connected_since = time.time()
+            if self._reported_down:
+                _LOGGER.info("Connection to the hub restored")
+                self._reported_down = False
             self.attempt = 0
             self.failures = 0
             self.last_error = None

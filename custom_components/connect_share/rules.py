@@ -7,7 +7,6 @@ with a stable reason code that goes into the audit log.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -16,9 +15,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-MODES = ("off", "registered", "on_request", "auto")
-DEFAULT_MAX_SESSION_S = 900
-DEFAULT_MAX_FPS = 2.0
+from .protocol.masks import Masks, parse_masks, validate_masks
+from .protocol.policy import CAMERA_MODES, DEFAULT_MAX_FPS, DEFAULT_MAX_SESSION_S, MODE_SCOPES
+
+MODES = CAMERA_MODES
 # GPS and geocoding noise: a camera this far outside an incident's circle still counts.
 AREA_TOLERANCE_M = 50.0
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -162,15 +162,11 @@ class CameraSettings:
     auto_max_distance_m: float = 0.0
     max_session_s: int = DEFAULT_MAX_SESSION_S
     max_fps: float = DEFAULT_MAX_FPS
-    masks: tuple[tuple[tuple[float, float], ...], ...] = ()
+    masks: Masks = ()
 
     def scopes(self) -> frozenset[str]:
         """Which token scopes the mode allows at all."""
-        if self.mode == "registered":
-            return frozenset({"clip"})
-        if self.mode in ("on_request", "auto"):
-            return frozenset({"live", "snapshot", "clip"})
-        return frozenset()
+        return MODE_SCOPES.get(self.mode, frozenset())
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,43 +311,6 @@ def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
 # --- settings from the options dict -----------------------------------------------------
 
 
-class MaskError(ValueError):
-    pass
-
-
-def parse_masks(value: Any) -> tuple[tuple[tuple[float, float], ...], ...]:
-    """Polygons in relative coordinates: ``[[[x, y], ...], ...]`` with 0 <= x, y <= 1."""
-    if isinstance(value, str):
-        if not value.strip():
-            return ()
-        try:
-            value = json.loads(value)
-        except ValueError as err:
-            raise MaskError("masks are not valid JSON") from err
-    if value in (None, []):
-        return ()
-    if not isinstance(value, list):
-        raise MaskError("masks are a list of polygons")
-    polygons = []
-    for i, poly in enumerate(value):
-        if not isinstance(poly, list) or len(poly) < 3:
-            raise MaskError(f"polygon {i + 1} needs at least 3 points")
-        points = []
-        for point in poly:
-            if (
-                not isinstance(point, list | tuple)
-                or len(point) != 2
-                or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in point)
-            ):
-                raise MaskError(f"polygon {i + 1}: a point is [x, y]")
-            x, y = float(point[0]), float(point[1])
-            if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
-                raise MaskError(f"polygon {i + 1}: coordinates are relative (0..1)")
-            points.append((x, y))
-        polygons.append(tuple(points))
-    return tuple(polygons)
-
-
 def settings_from_options(camera_id: str, opts: Mapping[str, Any]) -> CameraSettings:
     """Build settings from a stored options dict; invalid stored data means mode ``off``."""
     try:
@@ -366,10 +325,16 @@ def settings_from_options(camera_id: str, opts: Mapping[str, Any]) -> CameraSett
             auto_max_distance_m=float(opts.get("auto_max_distance_m", 0.0)),
             max_session_s=int(opts.get("max_session_s", DEFAULT_MAX_SESSION_S)),
             max_fps=float(opts.get("max_fps", DEFAULT_MAX_FPS)),
-            masks=parse_masks(opts.get("masks")),
+            masks=_masks(opts.get("masks")),
         )
     except (ValueError, TypeError):
         return CameraSettings(camera_id=camera_id, mode="off")
+
+
+def _masks(value: Any) -> Masks:
+    if value is None or isinstance(value, str):
+        return parse_masks(value)
+    return validate_masks(value)
 
 
 def _opt_float(value: Any) -> float | None:

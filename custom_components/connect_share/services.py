@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
@@ -22,6 +23,9 @@ from .const import (
     SERVICE_REVOKE_ALL,
     SERVICE_SHARE_FOOTAGE,
 )
+
+if TYPE_CHECKING:
+    from .installation import Installation
 
 ATTR_ENTRY = "config_entry_id"
 
@@ -55,7 +59,7 @@ SHARE_SCHEMA = vol.Schema(
 )
 
 
-def _managers(hass: HomeAssistant, call: ServiceCall) -> list:
+def _installations(hass: HomeAssistant, call: ServiceCall) -> list[Installation]:
     entries = [
         e
         for e in hass.config_entries.async_entries(DOMAIN)
@@ -67,11 +71,11 @@ def _managers(hass: HomeAssistant, call: ServiceCall) -> list:
     return [e.runtime_data for e in entries]
 
 
-def _with_request(hass: HomeAssistant, call: ServiceCall):
+def _with_request(hass: HomeAssistant, call: ServiceCall) -> Installation:
     request_id = call.data["request_id"]
-    for manager in _managers(hass, call):
-        if request_id in manager.pending:
-            return manager
+    for installation in _installations(hass, call):
+        if request_id in installation.pending:
+            return installation
     raise ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="unknown_request",
@@ -81,30 +85,32 @@ def _with_request(hass: HomeAssistant, call: ServiceCall):
 
 def async_setup_services(hass: HomeAssistant) -> None:
     async def approve(call: ServiceCall) -> dict:
-        manager = _with_request(hass, call)
-        approved = await manager.async_approve(call.data["request_id"], call.data.get("cameras"))
+        installation = _with_request(hass, call)
+        approved = await installation.async_approve(
+            call.data["request_id"], call.data.get("cameras")
+        )
         return {"approved_cameras": approved}
 
     async def decline(call: ServiceCall) -> None:
         await _with_request(hass, call).async_decline(call.data["request_id"])
 
     async def revoke(call: ServiceCall) -> None:
-        for manager in _managers(hass, call):
-            await manager.async_revoke(call.data.get("token_id"), call.data.get("incident_id"))
+        for installation in _installations(hass, call):
+            await installation.async_revoke(call.data.get("token_id"), call.data.get("incident_id"))
 
     async def revoke_all(call: ServiceCall) -> None:
-        for manager in _managers(hass, call):
-            await manager.async_revoke_all(reason="service")
+        for installation in _installations(hass, call):
+            await installation.async_revoke_all(reason="service")
 
     async def pause(call: ServiceCall) -> None:
         duration: timedelta | None = call.data.get("duration")
         until = math.inf if not duration else time.time() + duration.total_seconds()
-        for manager in _managers(hass, call):
-            await manager.async_set_paused(until, reason="service")
+        for installation in _installations(hass, call):
+            await installation.async_set_paused(until, reason="service")
 
     async def resume(call: ServiceCall) -> None:
-        for manager in _managers(hass, call):
-            await manager.async_set_paused(None, reason="service")
+        for installation in _installations(hass, call):
+            await installation.async_set_paused(None, reason="service")
 
     async def share_footage(call: ServiceCall) -> dict:
         from .detection.footage import FootageError
@@ -113,8 +119,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
         detection = next(
             (
                 m.detection
-                for m in _managers(hass, call)
-                if m.detection is not None and request_id in m.detection.footage_requests
+                for m in _installations(hass, call)
+                if m.requests.find(request_id) is not None
             ),
             None,
         )

@@ -3,10 +3,10 @@
 A ``snapshot`` session sends exactly one masked frame (``media.snapshot.take_snapshot``:
 rule check, grab, mask, rule check) and then closes itself with ``snapshot_sent``.
 
-The pump (``media/pump.py``) asks ``allowed()`` (the manager's rule check: pause,
-revocation, token expiry, session length) right before every frame, applies the privacy
-masks with ``process_frame`` and hands frames to ``send``, which checks once more right
-before the write, so a revoke stops the very next frame.
+The pump (``media/pump.py``) asks ``allowed()`` (the access gate through
+``LiveSessions.check_frame``: pause, revocation, token expiry, session length) right before
+every frame, applies the privacy masks with ``process_frame`` and hands frames to ``send``,
+which checks once more right before the write, so a revoke stops the very next frame.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .protocol.messages import FrameHeader, pack_frame
 from .protocol.tokens import AccessGrant
 
 if TYPE_CHECKING:
-    from .manager import ConnectShareManager
+    from .live import LiveSessions
 
 _LOGGER = logging.getLogger(__name__)
 SNAPSHOT_TIMEOUT_S = 10
@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 class LiveSession:
     def __init__(
         self,
-        manager: ConnectShareManager,
+        host: LiveSessions,
         *,
         session_id: str,
         camera_id: str,
@@ -46,18 +46,22 @@ class LiveSession:
         grant: AccessGrant,
         requested_fps: float,
         fps: float,
-        max_session_s: int,
+        started_at: float,
+        deadline: float,
         masks_text: str,
     ) -> None:
-        self.manager = manager
+        self.host = host
+        self.hass = host.ctx.hass
         self.session_id = session_id
         self.camera_id = camera_id
         self.scope = scope
         self.grant = grant
         self.requested_fps = requested_fps
         self.fps = max(0.1, fps)
-        self.started_at = time.time()
-        self.deadline = min(float(grant.claims.expires_at), self.started_at + max_session_s)
+        self.started_at = started_at
+        self.deadline = deadline
+        # Officers' players receiving frames, as the hub reports (SessionViewers).
+        self.viewers = 0
         self.stopping = False
         self._masks_text = masks_text
         self._masks: Any = ()
@@ -75,12 +79,12 @@ class LiveSession:
         """Why this session cannot run at all (checked before it is logged as started)."""
         if FramePump is None:
             return "not_implemented"
-        options = self.manager.entry.options
-        if not camera_available(self.manager.hass, options, self.camera_id):
+        options = self.host.ctx.entry.options
+        if not camera_available(self.hass, options, self.camera_id):
             return "camera_unavailable"
         try:
             self._source = build_source(
-                self.manager.hass, options, self.camera_id, timeout=SNAPSHOT_TIMEOUT_S
+                self.hass, options, self.camera_id, timeout=SNAPSHOT_TIMEOUT_S
             )
         except SourceError:
             return "camera_unavailable"
@@ -93,8 +97,8 @@ class LiveSession:
 
     def start(self) -> None:
         if self.scope == "snapshot":
-            self._snapshot = self.manager.entry.async_create_background_task(
-                self.manager.hass,
+            self._snapshot = self.host.ctx.entry.async_create_background_task(
+                self.hass,
                 self._send_snapshot(),
                 f"connect_share snapshot {self.session_id}",
             )
@@ -139,7 +143,7 @@ class LiveSession:
             return
         self.stopping = True
         await self._close_source()
-        await self.manager.session_ended(self, reason)
+        await self.host.ended(self, reason)
 
     async def _close_source(self) -> None:
         if self._source is not None:
@@ -150,12 +154,12 @@ class LiveSession:
                 _LOGGER.debug("session %s: closing the source failed", self.session_id)
 
     def _allowed(self) -> bool | str:
-        verdict = self.manager.check_frame(self)
+        verdict = self.host.check_frame(self)
         return True if verdict.allowed else (verdict.reason or "rule_denied")
 
     async def _send(self, frame: bytes) -> None:
-        sent = await self.manager.connection.send_bytes(
-            frame, guard=lambda: not self.stopping and self.manager.check_frame(self).allowed
+        sent = await self.host.ctx.connection.send_bytes(
+            frame, guard=lambda: not self.stopping and self.host.check_frame(self).allowed
         )
         if not sent:
             # Tells the pump the frame did not leave (it is not counted) and ends the session.
@@ -166,8 +170,8 @@ class LiveSession:
         if self.stopping:
             return
         self.stopping = True
-        self.manager.entry.async_create_background_task(
-            self.manager.hass,
+        self.host.ctx.entry.async_create_background_task(
+            self.hass,
             self._finish(stats.reason or "closed"),
             f"connect_share session end {self.session_id}",
         )
@@ -176,7 +180,7 @@ class LiveSession:
         if self._pump is not None:
             await self._pump.wait_closed()
         await self._close_source()
-        await self.manager.session_ended(self, reason)
+        await self.host.ended(self, reason)
 
     async def stop(self, reason: str) -> None:
         if self.stopping:
@@ -193,7 +197,7 @@ class LiveSession:
             self._snapshot.cancel()  # a frame being grabbed or masked now never leaves
             await asyncio.wait([self._snapshot])
         await self._close_source()
-        await self.manager.session_ended(self, reason)
+        await self.host.ended(self, reason)
 
     def as_dict(self) -> dict[str, Any]:
         c = self.grant.claims
@@ -205,5 +209,8 @@ class LiveSession:
             "incident_id": c.incident_id,
             "case_number": c.case_number,
             "started": self.started_at,
+            "until": self.deadline,
+            "scope": self.scope,
+            "viewers": self.viewers,
             "frames_sent": self.frames_sent,
         }

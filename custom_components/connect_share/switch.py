@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import ConnectShareCameraEntity, ConnectShareEntity
-from .manager import ConnectShareConfigEntry
+from .installation import ConnectShareConfigEntry
 
 PARALLEL_UPDATES = 0
 

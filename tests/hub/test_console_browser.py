@@ -226,8 +226,10 @@ async def _run_console_flow(
     clip_house = await house.next_message("access_request")
     assert clip_shop.scope == clip_house.scope == "clip"
     await shop.approve(clip_shop)
-    await house.decline(clip_house)
+    # The house declines: it sends nothing, so the driveway reads "no footage" at the
+    # request's deadline, as if unanswered (the deadline is brought forward here).
     await shop.roundtrip()  # the hub has recorded the decision (messages are in order)
+    await hub.expire_requests(house.installation_id)
     incident_id = clip_shop.incident.incident_id
     manifest = await share_evidence(hub, shop, clip_shop.request_id, incident_id)
 

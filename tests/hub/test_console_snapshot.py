@@ -92,11 +92,11 @@ async def _snapshot_flow(hub: HubHarness, browser: Browser) -> None:
     assert (closed.session_id, closed.reason) == (opened.session_id, "snapshot_taken")
     await browser.screenshot(SCREENSHOT)
 
-    # Refused by the installation: the reason shows.
+    # Refused by the installation: the refusal shows, with the neutral reason only.
     await browser.click("button.snapshot")
     await sim.refuse_session(await sim.next_message("session_open"), "paused")
     await browser.wait(
-        lambda d: "paused" in d.find_element("id", "snapshot-state").text, "the refusal"
+        lambda d: "unavailable" in d.find_element("id", "snapshot-state").text, "the refusal"
     )
 
     # Closing drops the picture.

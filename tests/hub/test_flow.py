@@ -171,21 +171,12 @@ async def test_decline_and_silence_both_read_no_footage(tmp_path: Path, database
         assert claims.cameras == ("a",) and claims.scopes == ("clip",)
         assert (claims.window_start, claims.window_end) == (int(window[0]), int(window[1]))
 
+        # Not approved and not answered read the same: waiting until the deadline...
         outcomes = await api.outcomes(incident["incident_id"])
-        assert outcomes == {"a": "approved", "b": "no_footage", "c": "pending"}
+        assert outcomes == {"a": "approved", "b": "pending", "c": "pending"}
 
-        # Silence: once the request expires, "c" reads exactly like the declined "b".
-        hub.state.settings  # noqa: B018 - documented: expiry is by time; force it here
-        from sqlalchemy import update
-
-        from hub_server.models import AccessRequestRow
-
-        async with hub.state.db.write() as session:
-            await session.execute(
-                update(AccessRequestRow)
-                .where(AccessRequestRow.installation_id == silent.installation_id)
-                .values(expires_at=0.0)
-            )
+        # ... then "no footage", both at once (the deadline is brought forward here).
+        await hub.expire_requests()
         outcomes = await api.outcomes(incident["incident_id"])
         assert outcomes == {"a": "approved", "b": "no_footage", "c": "no_footage"}
         body = await api.incident(incident["incident_id"])
@@ -245,7 +236,9 @@ async def test_installation_refusing_a_session_is_reported(tmp_path: Path) -> No
         )
         await sim.refuse_session(await sim.next_message("session_open"), "paused")
         status, body = await opening
-        assert status == 409 and body["error"] == "session_refused" and "paused" in body["message"]
+        assert status == 409 and body["error"] == "session_refused"
+        # The installation's own reason never reaches the officer: only the neutral one.
+        assert "unavailable" in body["message"] and "paused" not in body["message"]
 
 
 async def test_token_expiry_ends_the_session(tmp_path: Path) -> None:
@@ -328,17 +321,23 @@ async def test_one_token_per_approved_camera(tmp_path: Path, database_url: str) 
         assert await analyst.outcomes(inc["incident_id"]) == {
             "front": "approved",
             "back": "approved",
-            "side": "no_footage",
+            "side": "pending",  # until the deadline, as if the resident had not answered
         }
         front = await analyst.wait_for_grant(inc["incident_id"], "front")
         await analyst.revoke_grant(front["grant_id"])
         assert (await sim.next_message("revoke")).token_ids == [front["grant_id"]]
         back = await analyst.wait_for_grant(inc["incident_id"], "back")
         assert back["state"] == "active"
-        # Answering twice is refused and changes nothing.
+        # Naming an approved camera again issues nothing; the last camera completes it.
+        await sim.send(Decision(request_id=front["request_id"], approved_camera_ids=["front"]))
+        await sim.send(Decision(request_id=front["request_id"], approved_camera_ids=["side"]))
+        assert sim.verify((await sim.next_message("grant")).token).claims.cameras == ("side",)
+        await sim.roundtrip()
+        assert [m.TYPE for m in sim.messages].count("grant") == 3
+        # Answering a complete request is refused and changes nothing.
         await sim.send(Decision(request_id=front["request_id"], approved_camera_ids=["side"]))
         assert (await sim.next_message("error")).code == "already_answered"
-        assert (await analyst.outcomes(inc["incident_id"]))["side"] == "no_footage"
+        assert (await analyst.outcomes(inc["incident_id"]))["side"] == "approved"
 
 
 async def test_silent_installations_are_dropped(tmp_path: Path) -> None:
@@ -444,12 +443,14 @@ async def test_partial_decision_then_resident_answer(tmp_path: Path) -> None:
         assert await analyst.outcomes(inc["incident_id"]) == {
             "yard": "approved",
             "door": "approved",
-            "side": "no_footage",
+            "side": "pending",  # "final" does not close it early: the deadline does
         }
         grants = [
             g for r in (await analyst.incident(inc["incident_id"]))["requests"] for g in r["grants"]
         ]
         assert sorted(g["camera_ids"][0] for g in grants) == ["door", "yard"]
+        await hub.expire_requests()
         await sim.send(Decision(request_id=req.request_id, approved_camera_ids=["side"]))
-        assert (await sim.next_message("error")).code == "already_answered"
+        assert (await sim.next_message("error")).code == "request_expired"
+        assert (await analyst.outcomes(inc["incident_id"]))["side"] == "no_footage"
         assert await hub.verify_audit()

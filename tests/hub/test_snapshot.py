@@ -111,9 +111,10 @@ async def test_refused_by_the_installation(tmp_path: Path, database_url: str) ->
         taking = asyncio.ensure_future(error_of(s.api, s.grant["grant_id"]))
         await s.sim.refuse_session(await s.sim.next_message("session_open"), "paused")
         status, code, message = await taking
-        assert (status, code) == (403, "snapshot_refused") and "paused" in message
+        assert (status, code) == (403, "snapshot_refused") and "unavailable" in message
+        assert "paused" not in message  # the installation's own reason stays with it
         (stop,) = await stop_entries(s)
-        assert stop["detail"]["reason"] == "installation:paused"
+        assert stop["detail"]["reason"] == "installation:unavailable"
         assert stop["detail"]["frames_relayed"] == 0
 
 
@@ -142,7 +143,9 @@ async def test_installation_closes_after_start_without_a_frame(tmp_path: Path) -
         await s.sim.accept_session(opened)
         await s.sim.refuse_session(opened, "camera_unavailable")
         status, code, message = await taking
-        assert (status, code) == (403, "snapshot_refused") and "camera_unavailable" in message
+        assert (status, code) == (403, "snapshot_refused")
+        # Started, then ended: the neutral "ended", never the installation's own words.
+        assert "ended" in message and "camera_unavailable" not in message
 
 
 async def test_timeout_when_no_frame_comes(tmp_path: Path) -> None:

@@ -116,5 +116,11 @@ async def set_cameras(
 ) -> None:
     options = {"cameras": {c: {**o, "name": c.split(".")[1].title()} for c, o in cams.items()}}
     options["notify_target"] = opts.get("notify_target", "")
+    await update_options(hass, entry, options)
+
+
+async def update_options(hass: HomeAssistant, entry: ConfigEntry, options: dict) -> None:
+    """Store new options and reload, as the options flow (OptionsFlowWithReload) does."""
     hass.config_entries.async_update_entry(entry, options=options)
+    await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()

@@ -28,6 +28,7 @@ from custom_components.connect_share.protocol.errors import ProtocolError
 from custom_components.connect_share.protocol.keys import HubKey, key_id
 from custom_components.connect_share.protocol.messages import (
     AccessRequest,
+    Ack,
     AuditEntries,
     AuditFetch,
     AuthOk,
@@ -51,6 +52,9 @@ class FakeHub:
         self.kid = key_id(self.key.public_key())
         self.extra_keys: list[Any] = []
         self.codes: dict[str, bool] = {}
+        self.expired_codes: set[str] = set()
+        self.auto_ack = True
+        self.msg_ids_seen: list[str] = []
         self.installations: dict[str, Any] = {}
         self.received: list[Message] = []
         self.errors_received: list[Error] = []
@@ -77,7 +81,8 @@ class FakeHub:
         self.key = generate_private_key()
         self.kid = key_id(self.key.public_key())
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
+        """Listen on 127.0.0.1 (``port`` 0: any free port; the same port to come back)."""
         app = web.Application()
         app.router.add_get("/api/v1/hub", self._hub_info)
         app.router.add_get("/.well-known/jwks.json", self._jwks)
@@ -85,7 +90,7 @@ class FakeHub:
         app.router.add_get("/api/v1/installations/ws", self._ws)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
@@ -96,6 +101,11 @@ class FakeHub:
             await self.ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
+
+    async def restart(self) -> None:
+        """Back on the same port (the installation reconnects with its backoff)."""
+        await self.start(int(self.url.rsplit(":", 1)[1]))
 
     def new_code(self) -> str:
         code = secrets.token_hex(4)
@@ -115,6 +125,8 @@ class FakeHub:
     async def _enroll(self, request: web.Request) -> web.Response:
         body = await request.json()
         code = body.get("code")
+        if code in self.expired_codes:
+            return web.json_response({"error": "code_expired"}, status=403)
         if code not in self.codes:
             return web.json_response({"error": "invalid_code"}, status=403)
         if self.codes[code]:
@@ -189,6 +201,12 @@ class FakeHub:
                     await ws.send_str(encode_message(AuditEntries(entries=list(self.audit))))
                 if isinstance(msg, Error):
                     self.errors_received.append(msg)
+                msg_id = getattr(msg, "msg_id", None)
+                if msg_id is not None:
+                    # As the real hub: processed once per msg_id, acknowledged every time.
+                    self.msg_ids_seen.append(msg_id)
+                    if self.auto_ack:
+                        await ws.send_str(encode_message(Ack(msg_id=msg_id)))
                 self.received.append(msg)
                 await self._notify()
         finally:

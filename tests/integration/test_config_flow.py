@@ -53,6 +53,20 @@ async def test_enroll_shows_fingerprint_and_pins_keys(
     assert result["type"] == "abort" and result["reason"] == "already_configured"
 
 
+async def _finish_with_good_code(hass: HomeAssistant, fake_hub: FakeHub, flow_id: str) -> None:
+    """After an error the same flow still reaches CREATE_ENTRY (quality scale:
+    config-flow-test-coverage), and the entry loads."""
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"url": fake_hub.url, "code": fake_hub.new_code()}
+    )
+    if result["step_id"] == "confirm":
+        result = await hass.config_entries.flow.async_configure(flow_id, {})
+    assert result["type"] == "create_entry", result
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+    assert await hass.config_entries.async_unload(result["result"].entry_id)
+
+
 @pytest.mark.parametrize(
     ("url_suffix", "code", "error"),
     [
@@ -69,33 +83,28 @@ async def test_user_step_errors(
         result["flow_id"], {"url": url, "code": code}
     )
     assert result["type"] == "form" and result["errors"] == {"base": error}
+    await _finish_with_good_code(hass, fake_hub, result["flow_id"])
 
 
-async def test_wrong_and_used_codes(hass: HomeAssistant, fake_hub: FakeHub) -> None:
+@pytest.mark.parametrize("error", ["invalid_code", "code_used", "code_expired"])
+async def test_refused_codes_then_a_good_one(
+    hass: HomeAssistant, fake_hub: FakeHub, error: str
+) -> None:
+    code = {"invalid_code": "wrong", "code_used": fake_hub.new_code(), "code_expired": "old"}[error]
+    if error == "code_used":
+        fake_hub.codes[code] = True
+    fake_hub.expired_codes.add("old")
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"url": fake_hub.url, "code": "wrong"}
+        result["flow_id"], {"url": fake_hub.url, "code": code}
     )
+    assert result["step_id"] == "confirm"  # the fingerprint is shown before the code is spent
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    assert result["step_id"] == "user" and result["errors"] == {"base": "invalid_code"}
-    used = fake_hub.new_code()
-    fake_hub.codes[used] = True
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"url": fake_hub.url, "code": used}
-    )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    assert result["errors"] == {"base": "code_used"}
-    # Recovers with a good code in the same flow.
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"url": fake_hub.url, "code": fake_hub.new_code()}
-    )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    assert result["type"] == "create_entry"
-    await hass.async_block_till_done()
-    assert await hass.config_entries.async_unload(result["result"].entry_id)
+    assert result["step_id"] == "user" and result["errors"] == {"base": error}
+    await _finish_with_good_code(hass, fake_hub, result["flow_id"])
 
 
-async def test_not_a_connect_share_hub(hass: HomeAssistant, socket_enabled: None) -> None:
+async def test_not_a_connect_share_hub(hass: HomeAssistant, fake_hub: FakeHub) -> None:
     other = FakeHub(service="some-other-service")
     await other.start()
     try:
@@ -104,6 +113,7 @@ async def test_not_a_connect_share_hub(hass: HomeAssistant, socket_enabled: None
             result["flow_id"], {"url": other.url, "code": "x"}
         )
         assert result["errors"] == {"base": "not_a_hub"}
+        await _finish_with_good_code(hass, fake_hub, result["flow_id"])
     finally:
         await other.stop()
 
@@ -210,7 +220,10 @@ async def test_options_flow(hass: HomeAssistant, fake_hub: FakeHub, cameras) -> 
     assert by_id["camera.back"].lat == pytest.approx(52.3731)  # default: the home
     registry = dr.async_get(hass)
     iid = entry.data["installation_id"]
-    assert registry.async_get_device({(DOMAIN, f"{iid}_camera.back")}) is not None
+    assert (
+        registry.async_get_device_by_identifier((DOMAIN, f"{iid}_camera.back"), entry.entry_id)
+        is not None
+    )
 
     # Unsharing a camera removes its device and entities, and the hub hears of it.
     result = await hass.config_entries.options.async_init(entry.entry_id)
@@ -220,8 +233,14 @@ async def test_options_flow(hass: HomeAssistant, fake_hub: FakeHub, cameras) -> 
     result = await hass.config_entries.options.async_configure(result["flow_id"], base)
     assert result["type"] == "create_entry"
     await hass.async_block_till_done()
-    assert registry.async_get_device({(DOMAIN, f"{iid}_camera.back")}) is None
-    assert registry.async_get_device({(DOMAIN, f"{iid}_camera.front")}) is not None
+    assert (
+        registry.async_get_device_by_identifier((DOMAIN, f"{iid}_camera.back"), entry.entry_id)
+        is None
+    )
+    assert (
+        registry.async_get_device_by_identifier((DOMAIN, f"{iid}_camera.front"), entry.entry_id)
+        is not None
+    )
     await fake_hub.wait_for(
         "camera_sync", lambda m: [c.camera_id for c in m.cameras] == ["camera.front"]
     )

@@ -29,7 +29,7 @@ from custom_components.connect_share import hub_client
 from custom_components.connect_share.const import DOMAIN
 from tests.hub_harness import running_hub
 
-from .conftest import camera_options, enroll, until
+from .conftest import camera_options, enroll, until, update_options
 from .fake_hub import FakeHub
 from .helpers import audit_actions, entity_id
 
@@ -97,8 +97,7 @@ async def setup_detection(
         },
         "detection": {**detection_options(base_url), **detection},
     }
-    hass.config_entries.async_update_entry(entry, options=options)
-    await hass.async_block_till_done()
+    await update_options(hass, entry, options)
     detection_manager = entry.runtime_data.detection
     assert detection_manager is not None
     await detection_manager.ready.wait()
@@ -243,8 +242,7 @@ async def test_footage_request_shared_through_the_real_hub(
             },
             "detection": {**detection_options(model_server), "share_summaries": True},
         }
-        hass.config_entries.async_update_entry(entry, options=options)
-        await hass.async_block_till_done()
+        await update_options(hass, entry, options)
         manager = entry.runtime_data
         detection = manager.detection
         await detection.ready.wait()

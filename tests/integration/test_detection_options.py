@@ -18,7 +18,7 @@ from homeassistant.setup import async_setup_component
 from custom_components.connect_share import hub_client
 from custom_components.connect_share.const import DOMAIN
 
-from .conftest import camera_options, enroll, until
+from .conftest import camera_options, enroll, until, update_options
 from .fake_hub import FakeHub
 from .test_detection_ha import LABELS_SHA256, MODEL_NAME, MODEL_SHA256, photo_jpeg
 
@@ -121,8 +121,7 @@ async def test_person_inside_a_mask_makes_no_event(
         },
         "detection": local_model(shared_dir),
     }
-    hass.config_entries.async_update_entry(entry, options=options)
-    await hass.async_block_till_done()
+    await update_options(hass, entry, options)
     detection = entry.runtime_data.detection
     await detection.ready.wait()
     cam = detection.service.cameras["camera.front"]
@@ -151,8 +150,7 @@ async def test_diagnostics_show_detection_status(
         },
         "detection": local_model(shared_dir),
     }
-    hass.config_entries.async_update_entry(entry, options=options)
-    await hass.async_block_till_done()
+    await update_options(hass, entry, options)
     await entry.runtime_data.detection.ready.wait()
     diag = await async_get_config_entry_diagnostics(hass, entry)
     assert diag["detection"]["status"] == "ready" and diag["detection"]["runtime_available"]
@@ -215,8 +213,7 @@ async def test_go2rtc_camera_records_a_clip_shown_in_the_media_browser(
         },
         "detection": local_model(shared_dir),
     }
-    hass.config_entries.async_update_entry(entry, options=options)
-    await hass.async_block_till_done()
+    await update_options(hass, entry, options)
     detection = entry.runtime_data.detection
     await detection.ready.wait()
     store = detection.service.store
@@ -273,8 +270,7 @@ async def test_no_runtime_is_a_repair_with_the_reason(
             },
             "detection": local_model(shared_dir),
         }
-        hass.config_entries.async_update_entry(entry, options=options)
-        await hass.async_block_till_done()
+        await update_options(hass, entry, options)
         detection = entry.runtime_data.detection
         await detection.ready.wait()
         assert detection.service.status.value == "unavailable"

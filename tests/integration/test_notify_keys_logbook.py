@@ -55,8 +55,8 @@ async def test_notification_actions_approve_and_decline(
     hass.bus.async_fire(
         "mobile_app_notification_action", {"action": sent[1].data["data"]["actions"][1]["action"]}
     )
-    decision = await fake_hub.wait_for("decision", start=start)
-    assert decision.approved_camera_ids == []
+    await until(lambda: request.request_id not in entry.runtime_data.pending, "declined")
+    assert not [m for m in fake_hub.received[start:] if m.TYPE == "decision"]
     # Unknown or foreign actions do nothing.
     hass.bus.async_fire("mobile_app_notification_action", {"action": "CONNECT_SHARE_APPROVE_x"})
     await hass.async_block_till_done()
@@ -96,7 +96,8 @@ async def test_rotated_hub_key_needs_the_residents_pin(
         )
     )
     closed = await fake_hub.wait_for("session_close", start=start)
-    assert closed.reason == "unknown_key"
+    assert closed.reason == "unavailable"
+    assert entry.runtime_data.audit.entries[-1].detail["reason"] == "unknown_key"
 
     flow = await async_create_fix_flow(hass, issue_id, issue.data)
     flow.hass = hass

@@ -11,14 +11,12 @@ from custom_components.connect_share.rules import (
     Access,
     Approval,
     CameraSettings,
-    MaskError,
     Outcome,
     RuleState,
     Schedule,
     ScheduleError,
     evaluate,
     haversine_m,
-    parse_masks,
     settings_from_options,
 )
 
@@ -168,13 +166,15 @@ def test_schedule_parsing_and_midnight() -> None:
             Schedule.parse(bad)
 
 
-def test_masks() -> None:
-    assert parse_masks([[[0, 0], [0.5, 0], [0.5, 0.5]]]) == (((0.0, 0.0), (0.5, 0.0), (0.5, 0.5)),)
-    assert parse_masks("[[[0,0],[1,0],[1,1]]]")[0][1] == (1.0, 0.0)
-    assert parse_masks("") == ()
+def test_masks_stored_as_text_or_list_go_through_the_one_parser() -> None:
+    masks = settings_from_options("c", {"mode": "auto", "masks": [[[0, 0], [0.5, 0], [0.5, 0.5]]]})
+    assert masks.masks == (((0.0, 0.0), (0.5, 0.0), (0.5, 0.5)),)
+    text = settings_from_options("c", {"mode": "auto", "masks": "[[[0,0],[1,0],[1,1]]]"})
+    assert text.masks[0][1] == (1.0, 0.0)
+    assert settings_from_options("c", {"mode": "auto", "masks": ""}).masks == ()
+    # Invalid stored masks: deny by default (the camera is off), never shared unmasked.
     for bad in ([[[0, 0], [1, 1]]], [[[0, 0], [2, 0], [1, 1]]], "x", 5, [[[0, 0], [1], [1, 1]]]):
-        with pytest.raises(MaskError):
-            parse_masks(bad)
+        assert settings_from_options("c", {"mode": "auto", "masks": bad}).mode == "off"
 
 
 def test_bad_stored_options_mean_off() -> None:

@@ -176,6 +176,16 @@ def build_messages() -> dict:
             "duration_s": 3.5,
         },
         {"v": 1, "type": "revoke", "reason": "pause", "all": True},
+        {
+            "v": 1,
+            "type": "decision",
+            "request_id": "req-1",
+            "approved_camera_ids": ["cam-front"],
+            "final": False,
+            "msg_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        },
+        {"v": 1, "type": "ack", "msg_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0"},
+        {"v": 1, "type": "session_viewers", "session_id": session, "viewers": 0},
     ]
     invalid = [
         ("not_json", "{nope", "bad_json"),

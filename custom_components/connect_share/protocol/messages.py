@@ -19,11 +19,31 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Union, get_args, get_origin
 
 from .errors import ProtocolError
+from .policy import CAMERA_MODES
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_FRAME_BYTES = 8 * 1024 * 1024
-CAMERA_MODES = ("off", "registered", "on_request", "auto")
+# A live session nobody watches ends after this many seconds (on both sides).
+NO_VIEWER_GRACE_S = 5.0
+
+# The only reasons an installation ever gives the hub when it refuses or ends something. The
+# resident's real reason (paused, outside the schedule, purpose not allowed, ...) stays in the
+# resident's own log: telling the hub "paused" would tell it when someone is home.
+NEUTRAL_REFUSAL = "unavailable"
+NEUTRAL_END = "ended"
+NEUTRAL_REVOKE = "revoked_by_resident"
+SNAPSHOT_SENT = "snapshot_sent"
+NEUTRAL_REASONS = frozenset({NEUTRAL_REFUSAL, NEUTRAL_END, NEUTRAL_REVOKE, SNAPSHOT_SENT})
+
+
+def neutral_reason(reason: str, *, refusal: bool = True) -> str:
+    """The hub-visible form of any reason: one of ``NEUTRAL_REASONS``. Used by the
+    installation before sending and by the hub on receipt (defence in depth)."""
+    if reason in NEUTRAL_REASONS:
+        return reason
+    return NEUTRAL_REFUSAL if refusal else NEUTRAL_END
+
 
 _REGISTRY: dict[str, type[Message]] = {}
 
@@ -174,6 +194,7 @@ class Decision(Message):
     max_session_s: int = 900
     max_fps: float = 5.0
     final: bool = True
+    msg_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -216,6 +237,7 @@ class SessionClose(Message):
     reason: str
     frames_sent: int = 0
     duration_s: float = 0.0
+    msg_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +249,27 @@ class Revoke(Message):
     token_ids: list[str] = dataclasses.field(default_factory=list)
     incident_id: str | None = None
     all: bool = False
+    msg_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Ack(Message):
+    """Hub -> installation: the message with this ``msg_id`` is processed and durable at the
+    hub. The installation's outbox keeps (and replays after reconnect) every message that
+    carries a ``msg_id`` until its ack arrives; the hub processes each ``msg_id`` once."""
+
+    TYPE: ClassVar[str] = "ack"
+    msg_id: str
+
+
+@dataclass(frozen=True)
+class SessionViewers(Message):
+    """Hub -> installation: how many officers' players receive this session's frames now.
+    A session whose viewers stay at 0 for ``NO_VIEWER_GRACE_S`` is closed by the hub."""
+
+    TYPE: ClassVar[str] = "session_viewers"
+    session_id: str
+    viewers: int
 
 
 # --- audit cross-check -------------------------------------------------------------------
@@ -270,6 +313,8 @@ def decode_message(raw: str | bytes | dict[str, Any]) -> Message:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as err:
             raise ProtocolError("bad_json", str(err)) from err
+        except RecursionError as err:  # e.g. "[" * 30000: refused, never a crash
+            raise ProtocolError("bad_json", "nested too deeply") from err
     if not isinstance(data, dict):
         raise ProtocolError("bad_message", "a message is a JSON object")
     if data.get("v") != PROTOCOL_VERSION:

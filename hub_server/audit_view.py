@@ -15,7 +15,9 @@ import csv
 import io
 import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy import Select, select
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import audit, openapi
 from .auth import current_user, policy
+from .console_config import CONSOLE_CONFIG
 from .models import AuditEntry, Installation, User
 from .state import get_hub
 from .validation import query_text
@@ -37,6 +40,7 @@ FILTERS = (
 CSV_COLUMNS = (
     "seq",
     "time_utc",
+    "time_hub",
     "action",
     "actor",
     "actor_name",
@@ -91,9 +95,9 @@ def _csv_cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def entries_csv(entries: list[AuditEntry], names: dict[str, Any]) -> str:
-    from datetime import UTC, datetime
-
+def entries_csv(entries: list[AuditEntry], names: dict[str, Any], zone: str = "UTC") -> str:
+    """``time_hub`` is the time in the hub's zone (as the console shows it) with its offset."""
+    hub_zone = ZoneInfo(zone)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -105,9 +109,11 @@ def entries_csv(entries: list[AuditEntry], names: dict[str, Any]) -> str:
         elif e.actor.startswith("installation:"):
             user = {"display_name": names["installations"].get(e.actor.split(":", 1)[1], "")}
         when = datetime.fromtimestamp(e.ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        local = datetime.fromtimestamp(e.ts, hub_zone).strftime("%Y-%m-%d %H:%M:%S%z")
         row = (
             e.seq,
             when,
+            local,
             e.action,
             e.actor,
             user.get("display_name", ""),
@@ -130,7 +136,7 @@ async def export_csv(request: web.Request) -> web.Response:
     async with hub.db.read() as session:
         rows = (await session.scalars(query.order_by(AuditEntry.seq).limit(EXPORT_MAX_ROWS))).all()
         names = await names_for(session, rows)
-    body = entries_csv(list(rows), names)
+    body = entries_csv(list(rows), names, request.app[CONSOLE_CONFIG].time_zone)
     async with hub.db.write() as session:
         await audit.append(
             hub.db,

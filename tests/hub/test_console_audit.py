@@ -9,7 +9,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -41,7 +43,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 async def test_audit_view_names_filter_and_csv_export(tmp_path: Path, browser: Browser) -> None:
     downloads = tmp_path / "downloads"
-    async with running_hub(tmp_path) as hub:
+    async with running_hub(tmp_path, time_zone="America/Chicago") as hub:
         analyst = await hub.create_user(role="analyst", display_name="Dana Reyes", badge="4711")
         supervisor = await hub.create_user(role="supervisor", display_name="Sgt. Miles Chen")
         house = await hub.simulated_installation(
@@ -117,6 +119,10 @@ async def test_audit_view_names_filter_and_csv_export(tmp_path: Path, browser: B
             ("Dana Reyes", "4711", "Maple St 12")
         ]
         assert exported[0]["hash"] == expected[0]["hash"]
+        utc = datetime.fromtimestamp(expected[0]["ts"], UTC)
+        assert exported[0]["time_utc"] == utc.strftime("%Y-%m-%d %H:%M:%S")
+        hub_zone = ZoneInfo("America/Chicago")
+        assert exported[0]["time_hub"] == utc.astimezone(hub_zone).strftime("%Y-%m-%d %H:%M:%S%z")
         saved.unlink()
 
         # Another filter; a name a spreadsheet would run as a formula is exported as text.

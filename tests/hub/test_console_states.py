@@ -144,7 +144,8 @@ async def test_footage_request_states_through_to_the_delivered_file(
         assert f"Footage {short(start)} → {short(end)}" in note
         assert f"the approval lapses at {short(grant['expires_at'])}" in note
         assert "uploads the clips" in note
-        assert (await state_of(browser, drive_key))[0] == "no_footage"
+        # The declined camera looks exactly like an unanswered one until the deadline.
+        assert (await state_of(browser, drive_key))[0] == "waiting_for_resident"
         await browser.wait(
             lambda d: "1 camera(s) approved: the resident's system uploads the clips"
             in d.find_element("id", "no-evidence").text,
@@ -171,10 +172,22 @@ async def test_footage_request_states_through_to_the_delivered_file(
         saved = await browser.downloaded(downloads, ".mp4")
         assert saved.name == manifest.file_name
         assert hashlib.sha256(saved.read_bytes()).hexdigest() == manifest.sha256
-        entries = await hub.client(await hub.create_user(role="supervisor")).audit(
-            action="evidence.downloaded"
-        )
+        supervisor = hub.client(await hub.create_user(role="supervisor"))
+        entries = await supervisor.audit(action="evidence.downloaded")
         assert [e["actor"] for e in entries] == [f"user:{analyst.id}"]
+
+        # 4. The deadline passes: the declined camera becomes "no footage", the delivered stays.
+        await hub.expire_requests()
+        await browser.wait(
+            lambda d: d.execute_script(
+                "const r = document.querySelector(`#request-rows tr[data-camera='${arguments[0]}']"
+                " .state`); return r && r.dataset.state;",
+                drive_key,
+            )
+            == "no_footage",
+            "no footage for the declined camera after the deadline",
+        )
+        assert (await state_of(browser, shop_key))[0] == "delivered"
 
 
 def test_camera_states_after_approval() -> None:

@@ -543,7 +543,7 @@
     const window = req.window_start !== null ? `Footage ${fmtShort(req.window_start)} → ${fmtShort(req.window_end)}` : "";
     switch (cam.state) {
       case "waiting_for_resident":
-        return `The request lapses at ${fmtShort(cam.until)} if not answered.`;
+        return `The request lapses at ${fmtShort(cam.until)}; without an approval by then: no footage.`;
       case "waiting_for_upload":
         return `${window}. The resident's system picks and uploads the clips, usually within minutes${cam.until ? `; the approval lapses at ${fmtShort(cam.until)}` : ""}.`;
       case "active":

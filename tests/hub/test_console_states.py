@@ -117,7 +117,9 @@ async def test_footage_request_states_through_to_the_delivered_file(
             "waiting for the resident",
         )
         state, note = await state_of(browser, shop_key)
-        assert note == f"The request lapses at {short(lapses)} if not answered."
+        assert note == (
+            f"The request lapses at {short(lapses)}; without an approval by then: no footage."
+        )
         await browser.wait(
             lambda d: "2 camera(s) wait for the resident's answer"
             in d.find_element("id", "no-evidence").text,

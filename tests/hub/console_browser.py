@@ -193,6 +193,19 @@ class Browser:
 
         await self.run(_click)
 
+    async def drag(self, css: str, dx: int, dy: int) -> None:
+        """Press the mouse on the first match, move by ``dx``/``dy`` in steps, release."""
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        def _drag() -> None:
+            node = self.driver.find_element(By.CSS_SELECTOR, css)
+            chain = ActionChains(self.driver).click_and_hold(node)
+            for _ in range(4):
+                chain.move_by_offset(dx // 4, dy // 4)
+            chain.release().perform()
+
+        await self.run(_drag)
+
 
 def screenshot_path(tmp_path: Path, name: str) -> str:
     """Where a test saves a screenshot: ``$CONNECT_SHARE_SCREENSHOTS/<name>`` when set (the

@@ -108,6 +108,18 @@ async def test_place_an_incident_by_click_with_city_tiles_and_geocoder(
         assert lat1 == pytest.approx(lat0, abs=3 * M_LAT)
         assert (lon1 - lon0) / M_LON == pytest.approx(expected_m, rel=0.1)
 
+        # Dragging the pin moves the incident as well: 60 px west.
+        await browser.drag("#place-map .map-centre-icon", -60, 0)
+        await browser.wait(
+            lambda d: float(d.find_element("id", "inc-lon").get_attribute("value")) < lon1,
+            "the dragged pin's new longitude",
+        )
+        lat2 = float(await input_value(browser, "inc-lat"))
+        lon2 = float(await input_value(browser, "inc-lon"))
+        assert lat2 == pytest.approx(lat1, abs=3 * M_LAT)
+        assert (lon1 - lon2) / M_LON == pytest.approx(60 * bar_m / width, rel=0.15)
+        lat1, lon1 = lat2, lon2
+
         # The radius: Shift + wheel over the map (one step = 25 m), and the slider.
         assert await input_value(browser, "inc-radius") == "300"
         await browser.script(

@@ -243,24 +243,19 @@
       return marker;
     }
 
+    // Chosen cameras: their dots and list entries, and every numbered marker holding one.
     markSelection() {
-      const chosen = new Set();
+      const all = [...this.markers.values()].flat();
       for (const [key, nodes] of this.markers) {
         const on = this.selected.has(key);
-        for (const n of nodes) {
-          if (n.classList.contains("map-cluster")) continue;
+        for (const n of nodes.filter((x) => !x.classList.contains("map-cluster"))) {
           n.classList.toggle("selected", on);
           if (n.tagName === "BUTTON") n.setAttribute("aria-pressed", on ? "true" : "false");
         }
-        if (on) chosen.add(key);
       }
-      for (const [key, nodes] of this.markers) {
-        for (const n of nodes) {
-          if (!n.classList.contains("map-cluster")) continue;
-          const any = n.dataset.cameras.split(" ").some((k) => chosen.has(k));
-          n.classList.toggle("selected", any);
-        }
-        void key;
+      for (const badge of new Set(all.filter((x) => x.classList.contains("map-cluster")))) {
+        const any = badge.dataset.cameras.split(" ").some((k) => this.selected.has(k));
+        badge.classList.toggle("selected", any);
       }
     }
   }

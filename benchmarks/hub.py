@@ -33,9 +33,10 @@ from connect_share_protocol import (
 from connect_share_protocol.messages import Auth, Decision, Hello
 from connect_share_protocol.tokens import new_claims
 from hub_server import grants
-from hub_server.bootstrap import ensure_bootstrap
+from hub_server.bootstrap import ensure_bootstrap, resolve_kek
 from hub_server.database import Database, migrate
 from hub_server.geo import haversine_m
+from hub_server.kek import default_kek_path
 from hub_server.models import AccessRequestRow, Camera, Incident, Installation, User
 from hub_server.search import SHARED_MODES, cameras_in_radius
 from hub_server.settings import Settings
@@ -131,7 +132,8 @@ async def bench_radius(db: Database, repeats: int, scan_repeats: int) -> None:
 async def bench_tokens(db: Database, inst_id: str, count: int) -> None:
     """Decision -> grant row + audit entries + signed token, as the WebSocket handler runs it."""
     hub = Hub(Settings(database_url=db.url), db)
-    hub.hub_id = await ensure_bootstrap(db)
+    hub.kek = await resolve_kek(db, default_kek_path(db.url))
+    hub.hub_id = await ensure_bootstrap(db, hub.kek)
     keys = await hub.signing_keys()
     now = time.time()
     officer_id, incident_id = uuid.uuid4().hex, uuid.uuid4().hex
@@ -232,7 +234,7 @@ async def bench_ws_memory(workdir: Path, connections: int) -> None:
     db = Database(url)
     keys = {uuid.uuid4().hex: generate_private_key() for _ in range(connections + 20)}
     try:
-        await ensure_bootstrap(db)
+        await ensure_bootstrap(db, await resolve_kek(db, default_kek_path(url)))
         async with db.write() as s:
             await s.execute(
                 insert(Installation),
@@ -262,7 +264,12 @@ async def bench_ws_memory(workdir: Path, connections: int) -> None:
         str(port),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "CONNECT_SHARE_HUB_HEARTBEAT_S": "3600"},
+        env={
+            **os.environ,
+            "CONNECT_SHARE_HUB_HEARTBEAT_S": "3600",
+            # 50 installations authenticate at once from one address here.
+            "CONNECT_SHARE_HUB_MAX_UNAUTHENTICATED_PER_ADDRESS": "1000",
+        },
     )
     sockets: list[aiohttp.ClientWebSocketResponse] = []
     connector = aiohttp.TCPConnector(limit=0)

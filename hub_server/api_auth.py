@@ -33,8 +33,8 @@ async def login(request: web.Request) -> web.Response:
     username = (f.text("username", max_len=64) or "").lower()
     password = f.text("password", max_len=1024) or ""
     f.done()
-    keys = [f"ip:{request.remote}", f"user:{username}"]
-    wait = hub.login_limiter.retry_after(keys)
+    address = request.remote or "unknown"
+    wait = hub.login_limiter.retry_after(username, address)
     if wait:
         raise ApiError(
             429, "too_many_attempts", f"too many failed logins; retry in {wait} s", retry_after=wait
@@ -43,13 +43,13 @@ async def login(request: web.Request) -> web.Response:
         user = await session.scalar(select(User).where(User.username == username))
     ok = await check_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
-        hub.login_limiter.failed(keys)
+        hub.login_limiter.failed(username, address)
         async with hub.db.write() as session:
             await audit.append(
                 hub.db, session, "login.failed", actor=f"ip:{request.remote}", username=username
             )
         raise ApiError(401, "bad_credentials", "wrong username or password")
-    hub.login_limiter.succeeded(keys[1])
+    hub.login_limiter.succeeded(username)
     secret, csrf = new_secret(), new_secret()
     now = time.time()
     async with hub.db.write() as session:

@@ -13,11 +13,20 @@ from sqlalchemy import select
 
 from connect_share_protocol import SCOPES
 
-from . import audit, grants
+from . import audit, grants, purposes
 from .auth import ALL_ROLES, LIVE_ROLES, AuthUser, current_user, policy
 from .errors import ApiError, bad_request, not_found
+from .incident_access import load_for, visible_incidents
 from .installation_ws import access_request_message
-from .models import AccessRequestRow, Camera, GrantRow, Incident, Installation, User
+from .models import (
+    AccessRequestRow,
+    Camera,
+    GrantRow,
+    Incident,
+    IncidentOfficer,
+    Installation,
+    User,
+)
 from .request_states import camera_state
 from .search import LIVE_MODES, SHARED_MODES, camera_json, cameras_in_radius
 from .state import Hub, get_hub
@@ -44,6 +53,8 @@ def incident_json(inc: Incident) -> dict[str, Any]:
         "created_at": inc.created_at,
         "closed_at": inc.closed_at,
         "status": "closed" if inc.closed_at else "open",
+        "offense_code": inc.offense_code,
+        "offense_group": inc.offense_group,
     }
 
 
@@ -70,6 +81,7 @@ async def create_incident(request: web.Request) -> web.Response:
     f = Fields(await read_json(request))
     case_number = f.text("case_number", max_len=64) or ""
     incident_type = f.text("incident_type", max_len=64) or ""
+    offense_code = f.text("offense_code", max_len=32) or ""
     reason = f.text("reason", max_len=2000) or ""
     lat = f.number("lat", low=-90, high=90) or 0.0
     lon = f.number("lon", low=-180, high=180) or 0.0
@@ -83,6 +95,13 @@ async def create_incident(request: web.Request) -> web.Response:
         raise bad_request(
             "out_of_range", f"radius_m must be above 0 and at most {hub.settings.max_radius_m:g}"
         )
+    offense = await purposes.check_incident_purpose(
+        hub,
+        user_id=user.id,
+        offense_code=offense_code,
+        incident_type=incident_type,
+        reason=reason,
+    )
     inc = Incident(
         id=uuid.uuid4().hex,
         case_number=case_number,
@@ -95,6 +114,8 @@ async def create_incident(request: web.Request) -> web.Response:
         window_end=window_end,
         created_by=user.id,
         created_at=time.time(),
+        offense_code=offense.code,
+        offense_group=offense.offense_group,
     )
     async with hub.db.write() as session:
         session.add(inc)
@@ -106,6 +127,9 @@ async def create_incident(request: web.Request) -> web.Response:
             incident_id=inc.id,
             case_number=case_number,
             incident_type=incident_type,
+            offense_code=offense.code,
+            offense_group=offense.offense_group,
+            agency_id=hub.settings.agency_id,
             reason=reason,
             lat=lat,
             lon=lon,
@@ -118,12 +142,12 @@ async def create_incident(request: web.Request) -> web.Response:
 @policy(*ALL_ROLES)
 async def list_incidents(request: web.Request) -> web.Response:
     hub = get_hub(request)
+    user = current_user(request)
     limit = query_int(request, "limit", 100, low=1, high=1000)
+    query = visible_incidents(select(Incident), user)
     async with hub.db.read() as session:
         rows = (
-            await session.scalars(
-                select(Incident).order_by(Incident.created_at.desc()).limit(limit)
-            )
+            await session.scalars(query.order_by(Incident.created_at.desc()).limit(limit))
         ).all()
     return web.json_response({"incidents": [incident_json(i) for i in rows]})
 
@@ -141,7 +165,7 @@ async def load_incident(hub: Hub, incident_id: str) -> Incident:
 async def get_incident(request: web.Request) -> web.Response:
     hub = get_hub(request)
     user = current_user(request)
-    inc = await load_incident(hub, path_id(request, "incident_id", "incident"))
+    inc = await load_for(hub, user, path_id(request, "incident_id", "incident"))
     now = time.time()
     async with hub.db.read() as session:
         reqs = (
@@ -201,6 +225,9 @@ def request_json(
         "scope": req.scope,
         "window_start": req.window_start,
         "window_end": req.window_end,
+        "legal_basis": req.legal_basis,
+        "warrant_ref": req.warrant_ref,
+        "warrant_court": req.warrant_court,
         "created_by": req.created_by,
         "created_at": req.created_at,
         "expires_at": req.expires_at,
@@ -226,6 +253,8 @@ def grant_json(g: GrantRow, user: AuthUser, now: float) -> dict[str, Any]:
         "expires_at": g.expires_at,
         "max_fps": g.max_fps,
         "revoked_at": g.revoked_at,
+        "legal_basis": g.legal_basis,
+        "reviewed_at": g.reviewed_at,
         "state": "revoked" if g.revoked_at else ("expired" if g.expires_at <= now else "active"),
     }
     if g.officer_id == user.id:  # the token names this officer; nobody else needs it
@@ -237,9 +266,24 @@ def grant_json(g: GrantRow, user: AuthUser, now: float) -> dict[str, Any]:
 @policy(*ALL_ROLES)
 async def incident_cameras(request: web.Request) -> web.Response:
     hub = get_hub(request)
-    inc = await load_incident(hub, path_id(request, "incident_id", "incident"))
-    async with hub.db.read() as session:
+    inc = await load_for(hub, current_user(request), path_id(request, "incident_id", "incident"))
+    user = current_user(request)
+    async with hub.db.write() as session:
         found = await cameras_in_radius(session, inc.lat, inc.lon, inc.radius_m)
+        # Accountability: every radius search is logged with officer, purpose and reason.
+        await audit.append(
+            hub.db,
+            session,
+            "search.radius",
+            actor=f"user:{user.id}",
+            incident_id=inc.id,
+            officer_name=user.display_name,
+            badge=user.badge,
+            offense_code=inc.offense_code,
+            reason=inc.reason,
+            radius_m=inc.radius_m,
+            cameras_found=len(found),
+        )
     return web.json_response(
         {
             "incident_id": inc.id,
@@ -290,11 +334,12 @@ async def create_requests(request: web.Request) -> web.Response:
     """Ask installations for live view, snapshots or footage; one request per installation."""
     hub = get_hub(request)
     user = current_user(request)
-    inc = await load_incident(hub, path_id(request, "incident_id", "incident"))
+    inc = await load_for(hub, user, path_id(request, "incident_id", "incident"))
     f = Fields(await read_json(request))
     scope = f.choice("scope", tuple(sorted(SCOPES))) or ""
     cameras = f.list_of("cameras", max_items=500)
     window_start, window_end = read_window(f)
+    legal_basis, warrant_ref, warrant_court = purposes.read_legal_basis(f)
     f.done()
     if inc.closed_at is not None:
         raise ApiError(409, "incident_closed", "the incident is closed")
@@ -354,6 +399,9 @@ async def create_requests(request: web.Request) -> web.Response:
             expires_at=now + ttl,
             status="pending",
             approved_camera_ids=[],
+            legal_basis=legal_basis,
+            warrant_ref=warrant_ref,
+            warrant_court=warrant_court,
         )
         for inst, cams in wanted.items()
     ]
@@ -374,12 +422,24 @@ async def create_requests(request: web.Request) -> web.Response:
                 officer_name=user.display_name,
                 badge=user.badge,
                 case_number=inc.case_number,
+                agency_id=hub.settings.agency_id,
+                offense_code=inc.offense_code,
+                legal_basis=legal_basis,
+                warrant_ref=warrant_ref,
+                warrant_court=warrant_court,
+                reason=inc.reason,
             )
     delivered = 0
     for row in rows:
         conn = hub.connections.get(row.installation_id)
         if conn is not None and await conn.send(
-            access_request_message(row, inc, officer, hub.settings.default_token_lifetime_s)
+            access_request_message(
+                row,
+                inc,
+                officer,
+                hub.settings.default_token_lifetime_s,
+                purposes.purpose_of(hub.settings, inc, row),
+            )
         ):
             delivered += 1
     return web.json_response(
@@ -447,8 +507,11 @@ async def _grant_in_path(request: web.Request) -> GrantRow:
 @routes.get("/api/v1/grants/{grant_id}")
 @policy(*ALL_ROLES)
 async def get_grant(request: web.Request) -> web.Response:
+    user = current_user(request)
     g = await _grant_in_path(request)
-    return web.json_response({"grant": grant_json(g, current_user(request), time.time())})
+    if g.officer_id != user.id:
+        await load_for(get_hub(request), user, g.incident_id)
+    return web.json_response({"grant": grant_json(g, user, time.time())})
 
 
 @routes.post("/api/v1/grants/{grant_id}/revoke")
@@ -462,3 +525,39 @@ async def revoke_grant(request: web.Request) -> web.Response:
     reason = await read_reason(request)
     revoked = await grants.revoke(hub, by=f"user:{user.id}", reason=reason, grant_ids=[g.id])
     return web.json_response({"revoked": revoked})
+
+
+@routes.post("/api/v1/incidents/{incident_id}/officers")
+@policy(*ALL_ROLES)
+async def assign_officer(request: web.Request) -> web.Response:
+    """Give another officer access to the incident (its owner, a supervisor or an admin)."""
+    hub = get_hub(request)
+    user = current_user(request)
+    inc = await load_for(hub, user, path_id(request, "incident_id", "incident"))
+    if inc.created_by != user.id and user.role not in REVOKER_ROLES:
+        raise ApiError(403, "not_your_incident", "only its officer or a supervisor may assign")
+    f = Fields(await read_json(request))
+    officer_id = f.text("user_id", max_len=32) or ""
+    f.done()
+    async with hub.db.write() as session:
+        officer = await session.get(User, officer_id)
+        if officer is None or not officer.active:
+            raise not_found("user")
+        if await session.get(IncidentOfficer, (inc.id, officer.id)) is None:
+            session.add(
+                IncidentOfficer(
+                    incident_id=inc.id,
+                    user_id=officer.id,
+                    assigned_by=user.id,
+                    assigned_at=time.time(),
+                )
+            )
+            await audit.append(
+                hub.db,
+                session,
+                "incident.officer_assigned",
+                actor=f"user:{user.id}",
+                incident_id=inc.id,
+                user_id=officer.id,
+            )
+    return web.json_response({"incident_id": inc.id, "user_id": officer.id}, status=201)

@@ -6,7 +6,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from . import __version__
-from .auth import policy
+from .auth import policy, user_from_request
 from .errors import ApiError
 from .openapi import openapi_document
 from .state import get_hub
@@ -45,9 +45,15 @@ async def healthz(request: web.Request) -> web.Response:
             await session.execute(text("SELECT 1"))
     except Exception as err:
         raise ApiError(503, "database_unavailable", "the database does not answer") from err
-    return web.json_response(
-        {"status": "ok", "database": hub.db.dialect, "installations_online": len(hub.connections)}
-    )
+    body: dict[str, object] = {"status": "ok"}
+    # Details only for staff who log in: how many homes are online is nobody else's business.
+    try:
+        caller = await user_from_request(request, hub.db.sessions)
+    except ApiError:
+        caller = None
+    if caller is not None and caller.role in ("supervisor", "admin"):
+        body.update(database=hub.db.dialect, installations_online=len(hub.connections))
+    return web.json_response(body, headers={"Cache-Control": "no-store"})
 
 
 @routes.get("/api/v1/transparency")

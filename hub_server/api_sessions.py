@@ -7,6 +7,7 @@ from aiohttp import web
 from . import sessions, snapshots, viewers
 from .auth import LIVE_ROLES, current_user, policy
 from .errors import ApiError, not_found
+from .incident_access import load_for
 from .models import LiveSessionRow
 from .state import get_hub
 from .validation import Fields, path_id, read_json
@@ -71,7 +72,10 @@ async def load_row(request: web.Request) -> LiveSessionRow:
 @policy(*LIVE_ROLES)
 async def get_session(request: web.Request) -> web.Response:
     hub = get_hub(request)
+    user = current_user(request)
     row = await load_row(request)
+    if row.opened_by != user.id:
+        await load_for(hub, user, row.incident_id)
     live = hub.relay.get(row.id)
     state = live.state if live is not None else "ended"
     data = session_json(row, state)

@@ -8,10 +8,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import WSCloseCode, web
 
-from . import api_audit, api_auth, api_incidents, api_installations, api_meta, api_sessions
+from . import (
+    api_audit,
+    api_auth,
+    api_incidents,
+    api_installations,
+    api_meta,
+    api_sessions,
+    api_users,
+    purposes,
+)
 from .audit_view import setup_audit_view_routes
 from .auth import make_auth_middleware
-from .bootstrap import ensure_bootstrap
+from .bootstrap import ensure_bootstrap, resolve_kek
 from .console_config import setup_console_config
 from .console_routes import setup_console_routes
 from .database import Database, migrate
@@ -32,6 +41,8 @@ ROUTE_TABLES = (
     api_incidents.routes,
     api_sessions.routes,
     api_audit.routes,
+    api_users.routes,
+    purposes.routes,
 )
 
 
@@ -51,6 +62,7 @@ async def security_headers(
 
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.from_env()
+    purposes.check_agency(settings)  # an agency that cannot go into a token stops here
     hub = Hub(settings, Database(settings.database_url))
     app = web.Application(
         client_max_size=settings.max_body_bytes,
@@ -73,7 +85,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     try:
         if hub.settings.migrate_on_start:
             await migrate(hub.db.url)
-        hub.hub_id = await ensure_bootstrap(hub.db)
+        hub.kek = await resolve_kek(hub.db, hub.settings.kek_path())
+        hub.hub_id = await ensure_bootstrap(hub.db, hub.kek)
         await hub.signing_keys()
         hub.spawn(heartbeat(hub), "installation-heartbeat")
         hub.spawn(request_sweep(hub), "request-sweep")  # lapses due requests by itself

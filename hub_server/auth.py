@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import secrets
 import time
 from collections import deque
@@ -106,11 +107,29 @@ def handler_policy(handler: Any) -> Policy | None:
 
 
 class LoginRateLimiter:
-    """Sliding window of failed logins per client address and per username."""
+    """Failed logins, counted per username and per client address separately.
 
-    def __init__(self, max_failures: int, window_s: float) -> None:
-        self.max_failures = max_failures
+    - An address with ``address_max`` recent failures (any usernames) waits before any
+      login from it; each further failure doubles the wait (up to ``max_delay_s``).
+    - A username with ``user_max`` recent failures waits, with the same growing delay, but
+      only for addresses that have themselves failed recently: a correct password from an
+      address that has not failed is never locked out, so nobody can lock a user out.
+    """
+
+    def __init__(
+        self,
+        user_max: int,
+        window_s: float,
+        *,
+        address_max: int = 20,
+        base_delay_s: float = 1.0,
+        max_delay_s: float = 900.0,
+    ) -> None:
+        self.user_max = user_max
+        self.address_max = address_max
         self.window_s = window_s
+        self.base_delay_s = base_delay_s
+        self.max_delay_s = max_delay_s
         self._failures: dict[str, deque[float]] = {}
 
     def _recent(self, key: str, now: float) -> deque[float]:
@@ -123,26 +142,31 @@ class LoginRateLimiter:
             del self._failures[key]
         return times
 
-    def retry_after(self, keys: list[str], now: float | None = None) -> int:
-        """Seconds until a login may be tried again (0: allowed now)."""
-        now = time.monotonic() if now is None else now
-        wait = 0.0
-        for key in keys:
-            times = self._recent(key, now)
-            if len(times) >= self.max_failures:
-                wait = max(wait, self.window_s - (now - times[-self.max_failures]))
-        return int(wait) + 1 if wait > 0 else 0
+    def _wait(self, times: deque[float], threshold: int, now: float) -> float:
+        if len(times) < threshold:
+            return 0.0
+        delay = min(self.max_delay_s, self.base_delay_s * 2 ** (len(times) - threshold))
+        return max(0.0, times[-1] + delay - now)
 
-    def failed(self, keys: list[str], now: float | None = None) -> None:
+    def retry_after(self, username: str, address: str, now: float | None = None) -> int:
+        """Seconds until this username may be tried from this address (0: now)."""
+        now = time.monotonic() if now is None else now
+        by_address = self._recent(f"ip:{address}", now)
+        wait = self._wait(by_address, self.address_max, now)
+        if by_address:  # only addresses that failed are held back by the user's count
+            wait = max(wait, self._wait(self._recent(f"user:{username}", now), self.user_max, now))
+        return math.ceil(wait) if wait > 0 else 0
+
+    def failed(self, username: str, address: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
         if len(self._failures) > 100_000:  # bound memory under a spray of usernames
             for key in list(self._failures)[:50_000]:
                 self._recent(key, now)
-        for key in keys:
+        for key in (f"ip:{address}", f"user:{username}"):
             self._failures.setdefault(key, deque()).append(now)
 
-    def succeeded(self, username_key: str) -> None:
-        self._failures.pop(username_key, None)
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(f"user:{username}", None)
 
 
 async def user_from_request(request: web.Request, sessions: Any) -> AuthUser | None:

@@ -20,10 +20,11 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from . import __version__, audit, enrollment, users
-from .bootstrap import ensure_bootstrap
+from .bootstrap import ensure_bootstrap, resolve_kek
 from .database import Database, migrate
 from .errors import ApiError
 from .evidence_cli import add_verify_evidence_command, verify_evidence
+from .kek import KekError
 from .models import ROLES
 from .settings import Settings
 from .signing import create_key
@@ -100,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ApiError as err:
         print(f"error: {err.message}", file=sys.stderr)
         return 2
+    except KekError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 3
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -135,7 +139,8 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
     await migrate(settings.database_url)
     db = Database(settings.database_url)
     try:
-        await ensure_bootstrap(db)
+        kek = await resolve_kek(db, settings.kek_path())
+        await ensure_bootstrap(db, kek)
         if args.command == "create-user":
             return await _create_user(args, db)
         if args.command == "enrollment-code":
@@ -147,7 +152,7 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "rotate-key":
             async with db.write() as session:
-                kid = await create_key(session)
+                kid = await create_key(session, kek)
                 await audit.append(db, session, "key.rotated", actor="cli", kid=kid)
             print(json.dumps({"kid": kid}))
             return 0

@@ -11,12 +11,15 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from .kek import private_file
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -31,6 +34,13 @@ def normalise_url(url: str) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+asyncpg://" + url.split("://", 1)[1]
     return url
+
+
+def private_sqlite_file(url: str) -> None:
+    """A SQLite database file is created 0600 (its WAL and SHM files inherit the mode)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        private_file(Path(parsed.database))
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -63,6 +73,7 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
+        private_sqlite_file(self.url)
         self.engine = make_engine(self.url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock()

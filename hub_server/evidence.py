@@ -53,7 +53,7 @@ from .installation_signatures import claimed_installation_id, verified_by_instal
 from .models import AccessRequestRow, GrantRow, Incident, Installation
 from .state import HUB, get_hub
 from .summaries import setup_summary_routes
-from .validation import HEX_ID, path_id
+from .validation import HEX_ID, parse_json, path_id
 
 _LOGGER = logging.getLogger(__name__)
 ENV_PREFIX = "CONNECT_SHARE_HUB_EVIDENCE_"
@@ -136,10 +136,7 @@ async def _read_manifest(reader: Any) -> tuple[dict[str, Any], BodyPartReader]:
         raw += chunk
         if len(raw) > MAX_MANIFEST_BYTES:
             raise ApiError(413, "body_too_large", "the manifest is too large")
-    try:
-        signed = json.loads(raw)
-    except ValueError as err:
-        raise bad_request("bad_json", f"the manifest is not JSON: {err}") from err
+    signed = parse_json(raw, "manifest")
     if not isinstance(signed, dict):
         raise bad_request("bad_manifest", "the manifest part is a JSON object")
     file_part = await reader.next()

@@ -15,6 +15,7 @@ from connect_share_protocol.tokens import new_claims
 from . import audit
 from .message_ids import Mark
 from .models import AccessRequestRow, GrantRow, Incident, User
+from .purposes import purpose_of
 from .state import Hub
 
 _LOGGER = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ async def handle_decision(
             else None
         )
         replies: list[Message] = []
+        purpose = purpose_of(hub.settings, incident, req)
         # One token per approved camera: each can be revoked alone, by either side.
         for camera_id in approved:
             claims = new_claims(
@@ -110,6 +112,8 @@ async def handle_decision(
                 lifetime_s=lifetime,
                 window=window,
                 now=int(now),
+                purpose=purpose,
+                reason=incident.reason,
             )
             token = issue_token(keys.current.private_key, keys.current.kid, claims)
             session.add(
@@ -128,6 +132,7 @@ async def handle_decision(
                     issued_at=float(claims.issued_at),
                     expires_at=float(claims.expires_at),
                     max_fps=max(0.1, min(msg.max_fps, 30.0)),
+                    legal_basis=req.legal_basis,
                 )
             )
             await audit.append(
@@ -147,6 +152,10 @@ async def handle_decision(
                 scope=req.scope,
                 kid=keys.current.kid,
                 expires_at=claims.expires_at,
+                agency_id=purpose.agency_id,
+                offense_code=purpose.offense_code,
+                legal_basis=purpose.legal_basis,
+                reason=incident.reason,
             )
             replies.append(Grant(request_id=req.id, token=token))
     return replies
@@ -160,6 +169,7 @@ async def revoke(
     grant_ids: list[str] | None = None,
     incident_id: str | None = None,
     installation_id: str | None = None,
+    officer_id: str | None = None,
     push: bool = True,
     mark: Mark | None = None,
 ) -> list[str]:
@@ -171,7 +181,7 @@ async def revoke(
     """
     from .sessions import end_session  # late: sessions imports this module
 
-    if grant_ids is None and incident_id is None and installation_id is None:
+    if grant_ids is None and incident_id is None and installation_id is None and not officer_id:
         raise ValueError("revoke needs a filter")
     wanted = set(grant_ids) if grant_ids is not None else None
     stopped = [
@@ -180,6 +190,7 @@ async def revoke(
         if (wanted is None or s.grant_id in wanted)
         and (incident_id is None or s.incident_id == incident_id)
         and (installation_id is None or s.installation_id == installation_id)
+        and (officer_id is None or s.opened_by == officer_id)
     ]
     for live in stopped:
         hub.relay.finish(live.id, "revoked")
@@ -195,6 +206,8 @@ async def revoke(
             query = query.where(GrantRow.incident_id == incident_id)
         if installation_id is not None:
             query = query.where(GrantRow.installation_id == installation_id)
+        if officer_id is not None:
+            query = query.where(GrantRow.officer_id == officer_id)
         for grant in (await session.scalars(query.order_by(GrantRow.issued_at))).all():
             grant.revoked_at = now
             grant.revoked_by = by[:64]

@@ -43,6 +43,6 @@ async def verified_by_installation(
     try:
         document = verify(public_key_from_b64(inst.public_key), signed)
     except ProtocolError as err:
-        status = 403 if err.code == "bad_signature" else 400
+        status = 403 if err.code in ("bad_signature", "bad_key") else 400
         raise ApiError(status, err.code, err.detail or err.code) from err
     return document, inst

@@ -47,10 +47,12 @@ from connect_share_protocol.messages import (
     encode_message,
     unpack_frame,
 )
+from connect_share_protocol.purpose import Purpose
 
 from . import audit, grants, neutral, sessions
 from .auth import policy
 from .connections import InstallationConnection
+from .errors import ApiError
 from .message_ids import Mark, msg_id_of, process_once
 from .models import (
     AccessRequestRow,
@@ -61,8 +63,10 @@ from .models import (
     Installation,
     User,
 )
+from .purposes import purpose_of
 from .state import HUB, Hub
 from .validation import is_clean_text
+from .ws_guard import GuardedWebSocketResponse
 
 _LOGGER = logging.getLogger(__name__)
 MAX_CAMERAS = 256
@@ -78,13 +82,24 @@ def error(code: str, message: str = "", ref: str | None = None) -> Error:
 @policy(public=True)  # the installation authenticates by signing a challenge, below
 async def installation_ws(request: web.Request) -> web.WebSocketResponse:
     hub = request.app[HUB]
-    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES + FrameHeader.SIZE)
-    await ws.prepare(request)
-    installation_id = await authenticate(hub, ws)
-    if installation_id is None:
-        if not ws.closed:
-            await ws.close(code=WSCloseCode.POLICY_VIOLATION)
-        return ws
+    address = request.remote or "unknown"
+    # A stranger holds at most a few sockets, each with a 16 KiB budget and a short deadline.
+    if not hub.unauthenticated.try_add(address):
+        raise ApiError(429, "too_many_sockets", "too many unauthenticated sockets")
+    try:
+        ws = GuardedWebSocketResponse(
+            budget=hub.settings.pre_auth_budget_bytes,
+            max_msg_size=MAX_FRAME_BYTES + FrameHeader.SIZE,
+        )
+        await ws.prepare(request)
+        installation_id = await authenticate(hub, ws)
+        if installation_id is None:
+            if not ws.closed:
+                await ws.close(code=WSCloseCode.POLICY_VIOLATION)
+            return ws
+        ws.authenticated()
+    finally:
+        hub.unauthenticated.remove(address)
     conn = InstallationConnection(installation_id, ws)
     keys = await hub.signing_keys()
     # auth_ok is the answer to auth: sent before the socket is registered, so nothing
@@ -136,7 +151,12 @@ async def authenticate(hub: Hub, ws: web.WebSocketResponse) -> str | None:
                     if row is None:
                         await _send(ws, error("unknown_installation", "not enrolled here"))
                         return None
-                    hello_id, public_key = row.id, public_key_from_b64(row.public_key)
+                    try:
+                        public_key = public_key_from_b64(row.public_key)
+                    except ProtocolError:  # enrolled before keys were checked: never usable
+                        await _send(ws, error("bad_public_key", "the enrolled key is refused"))
+                        return None
+                    hello_id = row.id
                     nonce, issued = secrets.token_urlsafe(32), time.monotonic()
                     await _send(ws, Challenge(nonce=nonce, hub_time=time.time()))
                 elif isinstance(msg, Auth):
@@ -252,6 +272,8 @@ async def handle(
                 # Only a neutral reason is kept, whatever the installation said.
                 reason = neutral.session_close_reason(msg.reason, started=live.state == "live")
                 await sessions.end_session(hub, live, reason, notify_installation=False, mark=mark)
+            elif live is None:
+                await sessions.end_orphaned_session(hub, inst, msg, mark=mark)
             return []
         case Revoke():
             await installation_revoke(hub, inst, msg, mark=mark)
@@ -390,12 +412,22 @@ async def send_pending_requests(hub: Hub, conn: InstallationConnection) -> None:
         ).all()
     for req, incident, officer in rows:
         await conn.send(
-            access_request_message(req, incident, officer, hub.settings.default_token_lifetime_s)
+            access_request_message(
+                req,
+                incident,
+                officer,
+                hub.settings.default_token_lifetime_s,
+                purpose_of(hub.settings, incident, req),
+            )
         )
 
 
 def access_request_message(
-    req: AccessRequestRow, incident: Incident, officer: User, max_session_s: int = 900
+    req: AccessRequestRow,
+    incident: Incident,
+    officer: User,
+    max_session_s: int = 900,
+    purpose: Purpose | None = None,
 ) -> AccessRequest:
     return AccessRequest(
         request_id=req.id,
@@ -410,6 +442,7 @@ def access_request_message(
             officer_id=officer.id,
             officer_name=officer.display_name,
             badge=officer.badge,
+            purpose=purpose,
         ),
         camera_ids=list(req.camera_ids),
         scope=req.scope,

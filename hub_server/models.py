@@ -135,6 +135,37 @@ class Incident(Base):
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[float] = mapped_column(Double, index=True)
     closed_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    # The allowed offense type (``offense_types``) and its group at the time (issue 14).
+    offense_code: Mapped[str] = mapped_column(String(32), default="")
+    offense_group: Mapped[str] = mapped_column(String(16), default="")
+
+
+class OffenseType(Base):
+    """An offense type officers may name (admin-managed, NIBRS-style starter list)."""
+
+    __tablename__ = "offense_types"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label: Mapped[str] = mapped_column(String(128))
+    offense_group: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ForbiddenPurpose(Base):
+    """A purpose the city never allows (immigration enforcement, First-Amendment activity)."""
+
+    __tablename__ = "forbidden_purposes"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+
+
+class IncidentOfficer(Base):
+    """An officer assigned to an incident (besides the one who opened it)."""
+
+    __tablename__ = "incident_officers"
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    assigned_by: Mapped[str] = mapped_column(String(32))
+    assigned_at: Mapped[float] = mapped_column(Double)
 
 
 class AccessRequestRow(Base):
@@ -155,6 +186,10 @@ class AccessRequestRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     answered_at: Mapped[float | None] = mapped_column(Double, nullable=True)
     approved_camera_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # consent | exigent | warrant (with the warrant's reference and issuing court).
+    legal_basis: Mapped[str] = mapped_column(String(16), default="consent")
+    warrant_ref: Mapped[str] = mapped_column(String(128), default="")
+    warrant_court: Mapped[str] = mapped_column(String(128), default="")
 
 
 class GrantRow(Base):
@@ -178,6 +213,10 @@ class GrantRow(Base):
     revoked_at: Mapped[float | None] = mapped_column(Double, nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     revoke_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    legal_basis: Mapped[str] = mapped_column(String(16), default="consent")
+    # Supervisor review of accesses without a warrant.
+    reviewed_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class LiveSessionRow(Base):

@@ -62,6 +62,8 @@ SCHEMAS: dict[str, Any] = {
         },
         ["username", "password", "role"],
     ),
+    "NewPassword": _obj({"password": _text(1024, 12)}, ["password"]),
+    "AssignOfficer": _obj({"user_id": _text(32)}, ["user_id"]),
     "NewEnrollmentCode": _obj(
         {
             "ttl_s": {"type": "integer", "minimum": 60, "maximum": 30 * 86400},
@@ -81,7 +83,11 @@ SCHEMAS: dict[str, Any] = {
         {
             "case_number": _text(64),
             "incident_type": {"type": "string", "pattern": "^[a-z0-9_]{1,64}$"},
-            "reason": _text(2000),
+            "offense_code": {
+                **_text(32),
+                "description": "an active code of GET /api/v1/offense-types",
+            },
+            "reason": {**_text(2000), "description": "at least the hub's min_reason_chars (20)"},
             "lat": {"type": "number", "minimum": -90, "maximum": 90},
             "lon": {"type": "number", "minimum": -180, "maximum": 180},
             "radius_m": {
@@ -91,7 +97,7 @@ SCHEMAS: dict[str, Any] = {
             },
             **WINDOW,
         },
-        ["case_number", "incident_type", "reason", "lat", "lon", "radius_m"],
+        ["case_number", "incident_type", "offense_code", "reason", "lat", "lon", "radius_m"],
     ),
     "NewRequests": _obj(
         {
@@ -104,6 +110,9 @@ SCHEMAS: dict[str, Any] = {
                     {"installation_id": STR, "camera_id": STR}, ["installation_id", "camera_id"]
                 ),
             },
+            "legal_basis": {"enum": ["consent", "exigent", "warrant"], "default": "consent"},
+            "warrant_ref": {"type": "string", "maxLength": 128, "description": "warrant only"},
+            "warrant_court": {"type": "string", "maxLength": 128, "description": "warrant only"},
             **WINDOW,
         },
         ["scope", "cameras"],
@@ -117,6 +126,20 @@ SCHEMAS: dict[str, Any] = {
         },
         ["grant_id", "camera_id"],
     ),
+    "OffenseType": _obj(
+        {
+            "code": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,32}$"},
+            "label": _text(128),
+            "group": {"enum": ["person", "property", "society", "other"]},
+            "active": BOOL,
+        },
+        ["code", "label", "group"],
+    ),
+    "ForbiddenPurpose": _obj(
+        {"code": {"type": "string", "pattern": "^[a-z0-9_]{1,64}$"}, "label": _text(200)},
+        ["code", "label"],
+    ),
+    "Review": _obj({"note": _text(2000)}, ["note"]),
 }
 
 
@@ -199,6 +222,34 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/users": {
         "get": _op("List users", roles=("admin",)),
         "post": _op("Create a user", roles=("admin",), body="NewUser", ok=201, errors=(409,)),
+    },
+    "/api/v1/users/{user_id}/disable": {
+        "post": _op(
+            "Disable a user: sessions, tokens, grants and streams end now",
+            roles=("admin",),
+            errors=(404, 409),
+            params=[_path("user_id")],
+        )
+    },
+    "/api/v1/users/{user_id}/enable": {
+        "post": _op("Re-enable a user", roles=("admin",), errors=(404,), params=[_path("user_id")])
+    },
+    "/api/v1/users/{user_id}/password": {
+        "post": _op(
+            "Set a new password (ends the user's console sessions)",
+            roles=("admin",),
+            body="NewPassword",
+            errors=(404,),
+            params=[_path("user_id")],
+        )
+    },
+    "/api/v1/users/{user_id}/tokens/revoke": {
+        "post": _op(
+            "Revoke every API token of a user",
+            roles=("admin",),
+            errors=(404,),
+            params=[_path("user_id")],
+        )
     },
     "/api/v1/enrollment-codes": {
         "post": _op(
@@ -285,6 +336,52 @@ PATHS: dict[str, dict[str, Any]] = {
             body_optional=True,
             errors=(404,),
             params=[_path("incident_id")],
+        )
+    },
+    "/api/v1/incidents/{incident_id}/officers": {
+        "post": _op(
+            "Assign an officer to the incident (its owner, a supervisor or an admin)",
+            roles=ALL,
+            body="AssignOfficer",
+            ok=201,
+            errors=(404,),
+            params=[_path("incident_id")],
+        )
+    },
+    "/api/v1/offense-types": {
+        "get": _op("Offense types officers may name (code, label, group)", roles=ALL),
+        "post": _op(
+            "Add or change an offense type (active: false retires it)",
+            roles=("admin",),
+            body="OffenseType",
+            ok=201,
+        ),
+    },
+    "/api/v1/forbidden-purposes": {
+        "get": _op("Purposes the city never allows", roles=ALL),
+        "post": _op(
+            "Add a forbidden purpose (there is no removal)",
+            roles=("admin",),
+            body="ForbiddenPurpose",
+            ok=201,
+        ),
+    },
+    "/api/v1/agency": {"get": _op("This hub's agency name and ORI-style id", roles=ALL)},
+    "/api/v1/review": {
+        "get": _op(
+            "Supervisor review queue: accesses without a warrant not reviewed yet",
+            roles=SUP,
+            errors=(400,),
+            params=[_query("limit", {"type": "integer", "minimum": 1, "maximum": 1000})],
+        )
+    },
+    "/api/v1/review/{grant_id}": {
+        "post": _op(
+            "Mark an access reviewed, with a note",
+            roles=SUP,
+            body="Review",
+            errors=(404, 409),
+            params=[_path("grant_id")],
         )
     },
     "/api/v1/cameras": {

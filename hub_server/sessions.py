@@ -8,7 +8,7 @@ import time
 
 from connect_share_protocol.messages import SessionClose, SessionOpen, new_session_id
 
-from . import audit
+from . import audit, neutral
 from .auth import AuthUser
 from .errors import ApiError, not_found
 from .message_ids import Mark
@@ -94,8 +94,15 @@ async def begin(
     """
     now = time.time()
     session_id = new_session_id()
-    extra = {"scope": scope} if scope != "live" else {}
+    extra: dict[str, str] = {"scope": scope} if scope != "live" else {}
     async with hub.db.write() as s:
+        incident = await s.get(Incident, grant.incident_id)
+        if incident is not None:  # accountability: every view says why
+            extra.update(
+                offense_code=incident.offense_code,
+                legal_basis=grant.legal_basis,
+                reason=incident.reason,
+            )
         s.add(
             LiveSessionRow(
                 id=session_id,
@@ -194,6 +201,39 @@ async def end_session(
         conn = hub.connections.get(live.installation_id)
         if conn is not None:
             await conn.send(SessionClose(session_id=live.id, reason=reason))
+
+
+async def end_orphaned_session(
+    hub: Hub, installation_id: str, msg: SessionClose, *, mark: Mark | None = None
+) -> None:
+    """An installation reports the end of a session this process does not relay: the hub
+    that relayed it died (SIGKILL, crash) and the installation's outbox delivers the end
+    after the restart. Recorded once, with the frames the installation says it sent."""
+    async with hub.db.write() as s:
+        if mark is not None:
+            await mark(s)
+        row = await s.get(LiveSessionRow, msg.session_id)
+        if row is None or row.installation_id != installation_id or row.ended_at is not None:
+            return
+        # Only a neutral reason is kept, whatever the installation said.
+        reason = neutral.session_close_reason(msg.reason, started=row.started_at is not None)
+        row.ended_at = time.time()
+        row.end_reason = reason[:64]
+        await audit.append(
+            hub.db,
+            s,
+            "session.stop",
+            actor="hub",
+            installation_id=installation_id,
+            incident_id=row.incident_id,
+            session_id=row.id,
+            camera_id=row.camera_id,
+            reason=reason,
+            frames_relayed=row.frames_relayed,
+            frames_sent=max(0, msg.frames_sent),
+            duration_s=round(row.ended_at - row.opened_at, 3),
+            after_hub_restart=True,
+        )
 
 
 async def close_by_officer(hub: Hub, user: AuthUser, session_id: str) -> str:

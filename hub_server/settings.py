@@ -25,6 +25,12 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8765
     hub_name: str = "Connect Share hub"
+    # The agency this hub serves: carried in every token and request (issue 14).
+    agency_name: str = "Connect Share police department"
+    # ORI-style id: two letters and seven letters or digits; empty = not stated.
+    agency_id: str = ""
+    # Every incident states why, in at least this many characters.
+    min_reason_chars: int = 20
     # ``iss`` of every token; empty means "connect-share-hub:<hub_id>".
     issuer: str = ""
     # Cookies get the Secure flag unless the hub is served over plain HTTP (tests, demo).
@@ -33,7 +39,11 @@ class Settings:
     max_radius_m: float = 5_000.0
     session_ttl_s: int = 12 * 3600
     api_token_ttl_days: int = 90
+    # Failed logins: per username (only from addresses that failed) and per address; the
+    # wait starts at login_base_delay_s and doubles with each further failure.
     login_max_failures: int = 5
+    login_max_failures_per_address: int = 20
+    login_base_delay_s: float = 1.0
     login_window_s: int = 15 * 60
     # How long an installation has to answer: live/snapshot are urgent, footage is not.
     live_request_ttl_s: int = 15 * 60
@@ -42,7 +52,11 @@ class Settings:
     # Floor for live/snapshot token lifetimes (whatever the resident's session limit says).
     min_token_lifetime_s: int = 60
     challenge_ttl_s: int = 30
-    auth_timeout_s: float = 30.0
+    # Installation sockets before auth_ok: deadline, byte budget, per-address and total caps.
+    auth_timeout_s: float = 10.0
+    pre_auth_budget_bytes: int = 16 * 1024
+    max_unauthenticated_per_address: int = 8
+    max_unauthenticated_sockets: int = 256
     heartbeat_s: float = 20.0
     # An installation silent for this long is dropped (it pings every 20 s).
     stale_after_s: float = 75.0
@@ -60,6 +74,8 @@ class Settings:
     # How long the hub remembers processed installation ``msg_id``s (replays are only acked).
     processed_message_retention_days: int = 30
     enrollment_code_ttl_s: int = 7 * 24 * 3600
+    # The key-encryption key's file; empty: connect-share-hub.kek beside a SQLite database.
+    kek_file: str = ""
     # The officer console (hub_server/console_config.py): the city's XYZ tile server and
     # its credit, a Nominatim-compatible geocoder (both off when empty), the time zone
     # every console time is shown in (empty: the host's zone).
@@ -69,6 +85,11 @@ class Settings:
     time_zone: str = ""
     # Run Alembic's upgrade on start so ``serve`` works on a fresh machine.
     migrate_on_start: bool = True
+
+    def kek_path(self) -> Path:
+        from .kek import default_kek_path
+
+        return Path(self.kek_file) if self.kek_file else default_kek_path(self.database_url)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -18,6 +18,7 @@ from connect_share_protocol import (
 )
 from connect_share_protocol.keys import HubKey, key_id
 
+from .kek import seal, unseal
 from .models import SigningKey
 
 # Retired keys stay in the JWKS this long, so tokens signed just before a rotation verify.
@@ -32,8 +33,8 @@ class CurrentKey:
     private_key: Ed25519PrivateKey
 
 
-async def create_key(session: AsyncSession, *, now: float | None = None) -> str:
-    """Add a new current key and retire the previous one. Returns the new kid."""
+async def create_key(session: AsyncSession, kek: bytes, *, now: float | None = None) -> str:
+    """Add a new current key (sealed with ``kek``), retire the previous one; the new kid."""
     now = time.time() if now is None else now
     for row in (
         await session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None)))
@@ -44,7 +45,7 @@ async def create_key(session: AsyncSession, *, now: float | None = None) -> str:
     session.add(
         SigningKey(
             kid=kid,
-            private_pem=private_key_to_pem(key),
+            private_pem=seal(kek, kid, private_key_to_pem(key)),
             public_b64=public_key_to_b64(key.public_key()),
             created_at=now,
             retired_at=None,
@@ -65,7 +66,7 @@ class KeyStore:
     def needs_reload(self) -> bool:
         return self._current is None or time.monotonic() - self._loaded_at > RELOAD_EVERY_S
 
-    async def load(self, session: AsyncSession) -> None:
+    async def load(self, session: AsyncSession, kek: bytes) -> None:
         now = time.time()
         rows = (
             await session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc()))
@@ -76,10 +77,8 @@ class KeyStore:
         published = [
             r for r in rows if r.retired_at is None or now - r.retired_at < RETIRED_KEY_GRACE_S
         ]
-        self._current = CurrentKey(current.kid, load_private_key(current.private_pem))
-        self._keyset = KeySet(
-            HubKey(r.kid, load_private_key(r.private_pem).public_key()) for r in published
-        )
+        self._current = CurrentKey(current.kid, _private_key(kek, current))
+        self._keyset = KeySet(HubKey(r.kid, _private_key(kek, r).public_key()) for r in published)
         self._loaded_at = time.monotonic()
 
     @property
@@ -99,3 +98,7 @@ class KeyStore:
 
     def fingerprints(self) -> dict[str, str]:
         return self.keyset.fingerprints()
+
+
+def _private_key(kek: bytes, row: SigningKey) -> Ed25519PrivateKey:
+    return load_private_key(unseal(kek, row.kid, row.private_pem))

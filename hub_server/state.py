@@ -16,6 +16,7 @@ from .database import Database
 from .relay import LiveRelay
 from .settings import Settings
 from .signing import KeyStore
+from .ws_guard import UnauthenticatedSockets
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -26,9 +27,18 @@ class Hub:
         self.db = db
         self.keys = KeyStore()
         self.hub_id = ""
+        self.kek: bytes | None = None  # set at start-up (bootstrap.resolve_kek)
         self.connections = Connections()
         self.relay = LiveRelay(settings.viewer_queue_frames)
-        self.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_s)
+        self.login_limiter = LoginRateLimiter(
+            settings.login_max_failures,
+            settings.login_window_s,
+            address_max=settings.login_max_failures_per_address,
+            base_delay_s=settings.login_base_delay_s,
+        )
+        self.unauthenticated = UnauthenticatedSockets(
+            settings.max_unauthenticated_per_address, settings.max_unauthenticated_sockets
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
@@ -38,7 +48,9 @@ class Hub:
     async def signing_keys(self) -> KeyStore:
         if self.keys.needs_reload():
             async with self.db.read() as session:
-                await self.keys.load(session)
+                if self.kek is None:
+                    raise RuntimeError("the key-encryption key is not loaded")
+                await self.keys.load(session, self.kek)
         return self.keys
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "") -> asyncio.Task[Any]:

@@ -25,12 +25,12 @@ from connect_share_protocol.evidence import HOUR_MS, EventSummary, verify_summar
 
 from . import audit, openapi
 from .auth import ALL_ROLES, current_user, policy
-from .errors import ApiError, bad_request, not_found
+from .errors import ApiError, bad_request
+from .incident_access import load_for
 from .installation_signatures import claimed_installation_id, verified_by_installation
-from .models import Incident
 from .search import cameras_in_radius
 from .state import get_hub
-from .validation import path_id, query_text
+from .validation import parse_json, path_id, query_text
 
 MAX_SUMMARY_BODY = 2 * 1024 * 1024
 MAX_QUERY_SPAN_S = 31 * 86400
@@ -87,10 +87,7 @@ async def _read_body(request: web.Request) -> Any:
         raw += chunk
         if len(raw) > MAX_SUMMARY_BODY:
             raise ApiError(413, "body_too_large", f"a summary is at most {MAX_SUMMARY_BODY} bytes")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise bad_request("bad_json", f"malformed JSON: {err}") from err
+    return parse_json(raw)
 
 
 @policy(public=True)  # authenticated by the installation's signature
@@ -134,10 +131,8 @@ async def incident_summaries(request: web.Request) -> web.Response:
 
     hub = get_hub(request)
     user = current_user(request)
+    inc = await load_for(hub, user, path_id(request, "incident_id", "incident"))
     async with hub.db.read() as session:
-        inc = await session.get(Incident, path_id(request, "incident_id", "incident"))
-        if inc is None:
-            raise not_found("incident")
         found = await cameras_in_radius(session, inc.lat, inc.lon, inc.radius_m)
     start = _number(request, "start", inc.window_start)
     end = _number(request, "end", inc.window_end)

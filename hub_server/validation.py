@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any
 
 from aiohttp import web
+
+from connect_share_protocol import ProtocolError, safe_json
 
 from .errors import ApiError, bad_request
 from .state import HUB
@@ -26,13 +27,19 @@ async def read_json(request: web.Request) -> dict[str, Any]:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge as err:
         raise ApiError(413, "body_too_large", f"the body limit is {max_size} bytes") from err
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise bad_request("bad_json", f"malformed JSON: {err}") from err
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise bad_request("bad_json", "the body must be a JSON object")
     return body
+
+
+def parse_json(raw: bytes | str, what: str = "body") -> Any:
+    """Any JSON from the network: malformed or too deeply nested is a 400, never a 500."""
+    try:
+        return safe_json.loads(raw)
+    except ProtocolError as err:
+        code = "too_deep" if err.code == "too_deep" else "bad_json"
+        raise bad_request(code, f"the {what} is not acceptable JSON: {err.detail}") from err
 
 
 class Fields:

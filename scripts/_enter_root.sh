@@ -9,6 +9,7 @@ PASS=("${@:1:$N}")
 shift "$N"
 mount -t proc proc "$R/proc"
 mount --bind /dev "$R/dev"
+[ -d /dev/pts ] && mount --bind /dev/pts "$R/dev/pts"   # apt and terminals need ptys
 mount -t tmpfs -o mode=1777,size=2g tmpfs "$R/dev/shm"   # Chromium and PostgreSQL use it
 mount -t sysfs sysfs "$R/sys" 2>/dev/null || true
 mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"
@@ -18,12 +19,17 @@ if [ -d "$SHARED" ]; then
     mkdir -p "$R$SHARED"
     mount --bind "$SHARED" "$R$SHARED"
 fi
-cp /etc/resolv.conf "$R/etc/resolv.conf" 2>/dev/null || true
-cp /etc/hosts "$R/etc/hosts" 2>/dev/null || true
+# Several commands may enter the root at once: replace a file only when it differs, and
+# atomically (a reader never sees it half-written).
+install_file() {
+    [ -f "$1" ] || return 0
+    cmp -s "$1" "$2" && return 0
+    cp "$1" "$2.connect-share.$$" && mv -f "$2.connect-share.$$" "$2"
+}
+install_file /etc/resolv.conf "$R/etc/resolv.conf"
+install_file /etc/hosts "$R/etc/hosts"
 # The host's CA bundle: the package registries may be reached through a proxy it trusts.
-if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
-    cp /etc/ssl/certs/ca-certificates.crt "$R/etc/ssl/certs/ca-certificates.crt"
-fi
+install_file /etc/ssl/certs/ca-certificates.crt "$R/etc/ssl/certs/ca-certificates.crt"
 exec chroot "$R" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \

@@ -43,12 +43,19 @@ packages() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$ROOT/scripts/debian-packa
 
 apt_install() {  # apt_install PACKAGE... : installs missing Debian packages (as root)
     local missing=() pkg
-    for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+    for pkg in "$@"; do
+        # "install ok installed": unpacked-but-unconfigured packages count as missing.
+        [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] \
+            || missing+=("$pkg")
+    done
     [ ${#missing[@]} -eq 0 ] && return 0
     local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
     say "installing Debian packages: ${missing[*]}"
     # A snapshot archive's Release files may be past their Valid-Until date.
     $sudo apt-get -o Acquire::Check-Valid-Until=false update -qq >/dev/null
+    # First complete anything left half-configured (apt refuses new packages until then).
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get -o Acquire::Check-Valid-Until=false \
+        install -y -qq -f --no-install-recommends >/dev/null
     DEBIAN_FRONTEND=noninteractive $sudo apt-get -o Acquire::Check-Valid-Until=false \
         install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
@@ -82,9 +89,11 @@ build_root() {
     mkdir -p "$TOOLCHAIN"
     local mirror; mirror="$(debian_mirror)"
     # debootstrap mounts proc/sys while it works: keep those mounts in a namespace of their own.
-    local include; include="$(packages | tr '\n' ',')"
+    # Only the base here: debootstrap does not resolve alternatives (chromium -> dconf-service
+    # -> "default-dbus-session-bus | dbus-session-bus" fails). scripts/debian-packages.txt is
+    # installed with apt inside the root on the first entry (enter_environment).
     unshare --mount --propagation private debootstrap --variant=minbase \
-        --include="python3,python3-venv,python3-dev,gcc,g++,ca-certificates,${include%,}" \
+        --include="python3,python3-venv,python3-dev,gcc,g++,ca-certificates" \
         testing "$DEBROOT.partial" "$mirror" >"$TOOLCHAIN/debootstrap.log" 2>&1 \
         || { tail -n 20 "$TOOLCHAIN/debootstrap.log" >&2; die "debootstrap failed (log: $TOOLCHAIN/debootstrap.log)"; }
     echo 'Acquire::Check-Valid-Until "false";' >"$DEBROOT.partial/etc/apt/apt.conf.d/99connect-share"

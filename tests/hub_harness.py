@@ -193,12 +193,14 @@ class HubClient:
         *,
         case_number: str = "2026-000123",
         incident_type: str = "burglary",
+        offense_code: str = "220",
         reason: str = "Break-in reported at the corner store",
         window: tuple[float, float] | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "case_number": case_number,
             "incident_type": incident_type,
+            "offense_code": offense_code,
             "reason": reason,
             "lat": lat,
             "lon": lon,
@@ -218,11 +220,18 @@ class HubClient:
         cameras: Iterable[tuple[str, str]],
         scope: str = "live",
         window: tuple[float, float] | None = None,
+        *,
+        legal_basis: str | None = None,
+        warrant: tuple[str, str] | None = None,
     ) -> list[dict[str, Any]]:
         body: dict[str, Any] = {
             "scope": scope,
             "cameras": [{"installation_id": i, "camera_id": c} for i, c in cameras],
         }
+        if legal_basis is not None:
+            body["legal_basis"] = legal_basis
+        if warrant is not None:
+            body["warrant_ref"], body["warrant_court"] = warrant
         if window:
             body["window_start"], body["window_end"] = window
         path = f"/api/v1/incidents/{incident_id}/requests"
@@ -638,6 +647,7 @@ async def running_hub(
     """Start the real hub app on 127.0.0.1 (free port) with a fresh SQLite file."""
     url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
     _allow_local_sockets()
+    settings.setdefault("kek_file", str(tmp_path / "hub.kek"))
     app = create_app(Settings(database_url=url, **settings))
     runner = web.AppRunner(app, shutdown_timeout=2.0)
     http: aiohttp.ClientSession | None = None

@@ -23,6 +23,7 @@ REQUIRED = {
         "tokens_per_s",
         "ws_idle_kib_per_conn",
     },
+    "hub_memory": {"hub_rss_before_mib", "hub_rss_after_mib", "hub_rss_growth_mib"},
     "media": {"mask_overhead_ratio_720p", "mask_overhead_ratio_1080p"},
     "detection": {
         "detect_ratio_720p",

@@ -18,7 +18,9 @@ from homeassistant.helpers.typing import ConfigType
 from .audit_log import AuditLogLocked
 from .const import CONF_HUB_NAME, DOMAIN, ISSUE_AUDIT_LOCKED
 from .installation import ConnectShareConfigEntry, Installation
+from .panel import async_setup_frontend
 from .services import async_setup_services
+from .websocket_api import async_register_commands
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -34,6 +36,8 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Services are registered once, independent of entries (quality scale: action-setup)."""
     async_setup_services(hass)
+    async_register_commands(hass)
+    await async_setup_frontend(hass)
     return True
 
 

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from .protocol import KeySet, TokenError, verify_token
 from .protocol.messages import NEUTRAL_REFUSAL, AccessRequest
+from .protocol.purpose import Purpose
 from .protocol.tokens import AccessGrant
 from .rules import Access, CameraSettings, Outcome, RuleState, Verdict, evaluate
 
@@ -101,6 +102,7 @@ class AccessGate:
 
     def request(self, req: AccessRequest, camera_id: str) -> GateResult:
         inc = req.incident
+        purpose = inc.purpose or Purpose()
         return self._evaluate(
             camera_id,
             Access(
@@ -113,6 +115,11 @@ class AccessGate:
                 incident_lon=inc.lon,
                 incident_radius_m=inc.radius_m,
                 requested_session_s=req.max_session_s,
+                agency_id=purpose.agency_id,
+                offense_code=purpose.offense_code,
+                offense_group=purpose.offense_group,
+                legal_basis=purpose.legal_basis,
+                warrant_ref=purpose.warrant_ref,
             ),
         )
 
@@ -144,6 +151,12 @@ class AccessGate:
                 token_expires_at=c.expires_at,
                 requested_fps=fps,
                 session_started_at=started_at,
+                # The token's signed purpose, not the request's: what the hub vouched for.
+                agency_id=c.purpose.agency_id,
+                offense_code=c.purpose.offense_code,
+                offense_group=c.purpose.offense_group,
+                legal_basis=c.purpose.legal_basis,
+                warrant_ref=c.purpose.warrant_ref,
             ),
         )
         return GateResult(result.verdict, grant)

@@ -169,7 +169,7 @@ class AuditLog:
         self.verification = Verification(ok=True, entries=0)
         self._lock_fd: int | None = None
         self._lock_key: tuple[int, int] | None = None
-        self._finalizer: weakref.finalize[[int], None] | None = None
+        self._finalizer: weakref.finalize[[int], AuditLog] | None = None
         self._loaded = False
         self._closed = False
         self._write_failed = False

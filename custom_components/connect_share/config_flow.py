@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import voluptuous as vol
+import probatio
 from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
@@ -40,7 +40,8 @@ from .const import (
 )
 from .protocol import KeySet, generate_private_key, private_key_to_pem
 from .protocol.masks import MaskError, parse_masks
-from .rules import Schedule, ScheduleError
+from .protocol.purpose import AGENCY_ID_RE, OFFENSE_GROUPS
+from .rules import DEFAULT_DENIED_PURPOSES, Schedule, ScheduleError
 from .source_flow import SourceOptionsMixin, entity_cameras
 
 _LOGGER = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class ConnectShareConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             url = hub_client.normalize_url(user_input[CONF_URL])
             try:
+                url = hub_client.check_hub_url(url)
                 info, keyset = await self._probe(url)
             except hub_client.HubError as err:
                 errors["base"] = err.code
@@ -98,12 +100,12 @@ class ConnectShareConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(
+                probatio.Schema(
                     {
-                        vol.Required(CONF_URL): selector.TextSelector(
+                        probatio.Required(CONF_URL): selector.TextSelector(
                             selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
                         ),
-                        vol.Required(CONF_CODE): str,
+                        probatio.Required(CONF_CODE): str,
                     }
                 ),
                 user_input or {},
@@ -125,10 +127,10 @@ class ConnectShareConfigFlow(ConfigFlow, domain=DOMAIN):
                 if isinstance(err, hub_client.EnrollmentRefused):
                     return self.async_show_form(
                         step_id="user",
-                        data_schema=vol.Schema(
+                        data_schema=probatio.Schema(
                             {
-                                vol.Required(CONF_URL, default=self._url): str,
-                                vol.Required(CONF_CODE): str,
+                                probatio.Required(CONF_URL, default=self._url): str,
+                                probatio.Required(CONF_CODE): str,
                             }
                         ),
                         errors=errors,
@@ -180,7 +182,7 @@ class ConnectShareConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=vol.Schema({vol.Required(CONF_CODE): str}),
+            data_schema=probatio.Schema({probatio.Required(CONF_CODE): str}),
             description_placeholders={
                 "url": url,
                 "fingerprint": ", ".join(entry.data.get(CONF_FINGERPRINTS, [])),
@@ -198,6 +200,7 @@ class ConnectShareConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             url = hub_client.normalize_url(user_input[CONF_URL])
             try:
+                url = hub_client.check_hub_url(url)
                 info = await hub_client.fetch_hub_info(async_get_clientsession(self.hass), url)
             except hub_client.HubError as err:
                 errors["base"] = err.code
@@ -207,7 +210,9 @@ class ConnectShareConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(entry, data_updates={CONF_URL: url})
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=vol.Schema({vol.Required(CONF_URL, default=entry.data[CONF_URL]): str}),
+            data_schema=probatio.Schema(
+                {probatio.Required(CONF_URL, default=entry.data[CONF_URL]): str}
+            ),
             errors=errors,
         )
 
@@ -238,7 +243,7 @@ def validate_masks_text(text: str) -> str:
     try:
         parse_masks(text)
     except MaskError as err:
-        raise vol.Invalid(str(err)) from err
+        raise probatio.Invalid(str(err)) from err
     return text.strip()
 
 
@@ -246,24 +251,24 @@ def validate_schedule_text(text: str) -> str:
     try:
         Schedule.parse(text)
     except ScheduleError as err:
-        raise vol.Invalid(str(err)) from err
+        raise probatio.Invalid(str(err)) from err
     return text.strip()
 
 
-def camera_schema() -> vol.Schema:
+def camera_schema() -> probatio.Schema:
     num = selector.NumberSelector
     cfg = selector.NumberSelectorConfig
     box = selector.NumberSelectorMode.BOX
-    return vol.Schema(
+    return probatio.Schema(
         {
-            vol.Required("mode", default="on_request"): selector.SelectSelector(
+            probatio.Required("mode", default="on_request"): selector.SelectSelector(
                 selector.SelectSelectorConfig(options=list(MODES), translation_key="mode")
             ),
-            vol.Optional("lat"): num(cfg(min=-90, max=90, step="any", mode=box)),
-            vol.Optional("lon"): num(cfg(min=-180, max=180, step="any", mode=box)),
-            vol.Optional("heading"): num(cfg(min=0, max=359, step=1, mode=box)),
-            vol.Optional("schedule", default=""): str,
-            vol.Optional("auto_incident_types", default=[]): selector.SelectSelector(
+            probatio.Optional("lat"): num(cfg(min=-90, max=90, step="any", mode=box)),
+            probatio.Optional("lon"): num(cfg(min=-180, max=180, step="any", mode=box)),
+            probatio.Optional("heading"): num(cfg(min=0, max=359, step=1, mode=box)),
+            probatio.Optional("schedule", default=""): str,
+            probatio.Optional("auto_incident_types", default=[]): selector.SelectSelector(
                 selector.SelectSelectorConfig(
                     options=list(INCIDENT_TYPES),
                     multiple=True,
@@ -271,23 +276,36 @@ def camera_schema() -> vol.Schema:
                     translation_key="incident_type",
                 )
             ),
-            vol.Optional("auto_max_distance_m", default=200): num(
+            probatio.Optional("auto_max_distance_m", default=200): num(
                 cfg(min=0, max=5000, step=10, unit_of_measurement="m", mode=box)
             ),
-            vol.Optional("max_session_s", default=900): num(
+            probatio.Optional("max_session_s", default=900): num(
                 cfg(min=10, max=3600, step=10, unit_of_measurement="s", mode=box)
             ),
-            vol.Optional("max_fps", default=2): num(cfg(min=0.2, max=15, step=0.1, mode=box)),
-            vol.Optional("masks", default=""): selector.TextSelector(
+            probatio.Optional("max_fps", default=2): num(cfg(min=0.2, max=15, step=0.1, mode=box)),
+            probatio.Optional("masks", default=""): selector.TextSelector(
                 selector.TextSelectorConfig(multiline=True)
             ),
-            vol.Optional("detection", default=False): selector.BooleanSelector(),
-            vol.Optional("detection_fps", default=1): num(cfg(min=0.1, max=5, step=0.1, mode=box)),
+            # Purpose rules (issue 14): enforced by the access gate like every other rule.
+            probatio.Optional("deny_offense_groups", default=[]): selector.SelectSelector(
+                selector.SelectSelectorConfig(
+                    options=list(OFFENSE_GROUPS), multiple=True, translation_key="offense_group"
+                )
+            ),
+            probatio.Optional("warrant_for_live", default=False): selector.BooleanSelector(),
+            probatio.Optional("only_agencies", default=""): str,
+            probatio.Optional(
+                "denied_purposes", default=", ".join(sorted(DEFAULT_DENIED_PURPOSES))
+            ): str,
+            probatio.Optional("detection", default=False): selector.BooleanSelector(),
+            probatio.Optional("detection_fps", default=1): num(
+                cfg(min=0.1, max=5, step=0.1, mode=box)
+            ),
         }
     )
 
 
-def detection_schema(current: Mapping[str, Any]) -> vol.Schema:
+def detection_schema(current: Mapping[str, Any]) -> probatio.Schema:
     """Entry-level detection: model and labels (URL or local path, each with its sha256)."""
     fields: dict[Any, Any] = {}
     for key in (
@@ -298,8 +316,8 @@ def detection_schema(current: Mapping[str, Any]) -> vol.Schema:
         "labels_sha256",
         "labels_path",
     ):
-        fields[vol.Optional(key, default=str(current.get(key, "")))] = str
-    fields[vol.Optional("retention_days", default=current.get("retention_days", 14))] = (
+        fields[probatio.Optional(key, default=str(current.get(key, "")))] = str
+    fields[probatio.Optional("retention_days", default=current.get("retention_days", 14))] = (
         selector.NumberSelector(
             selector.NumberSelectorConfig(
                 min=1,
@@ -310,14 +328,14 @@ def detection_schema(current: Mapping[str, Any]) -> vol.Schema:
             )
         )
     )
-    fields[vol.Optional("share_summaries", default=bool(current.get("share_summaries")))] = (
+    fields[probatio.Optional("share_summaries", default=bool(current.get("share_summaries")))] = (
         selector.BooleanSelector()
     )
-    return vol.Schema(fields)
+    return probatio.Schema(fields)
 
 
 def _clean_detection(data: Mapping[str, Any]) -> dict[str, Any]:
-    out = {
+    out: dict[str, Any] = {
         k: str(data.get(k, "") or "").strip()
         for k in (
             "model_url",
@@ -331,7 +349,7 @@ def _clean_detection(data: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("model_sha256", "labels_sha256"):
         out[key] = out[key].lower()
         if out[key] and not re.fullmatch(r"[0-9a-f]{64}", out[key]):
-            raise vol.Invalid("not a sha256", path=[key])
+            raise probatio.Invalid("not a sha256", path=[key])
     out["retention_days"] = int(data.get("retention_days", 14) or 14)
     out["share_summaries"] = bool(data.get("share_summaries", False))
     return out
@@ -362,21 +380,21 @@ class ConnectShareOptionsFlow(SourceOptionsMixin, OptionsFlowWithReload):
             try:
                 if detection is not None:
                     self._options[OPT_DETECTION] = _clean_detection(detection)
-            except vol.Invalid:
+            except probatio.Invalid:
                 errors["base"] = "invalid_sha256"
             else:
                 self._todo = list(self._options[OPT_CAMERAS])
                 return await self._after_init(user_input)
-        schema = vol.Schema(
+        schema = probatio.Schema(
             {
-                vol.Optional(OPT_CAMERAS, default=entity_cameras(current)): (
+                probatio.Optional(OPT_CAMERAS, default=entity_cameras(current)): (
                     selector.EntitySelector(
                         selector.EntitySelectorConfig(domain="camera", multiple=True)
                     )
                 ),
-                vol.Optional(OPT_NOTIFY, default=current.get(OPT_NOTIFY, "")): str,
+                probatio.Optional(OPT_NOTIFY, default=current.get(OPT_NOTIFY, "")): str,
                 **self._source_fields(current),
-                vol.Optional(OPT_DETECTION): section(
+                probatio.Optional(OPT_DETECTION): section(
                     detection_schema(current.get(OPT_DETECTION) or {}), {"collapsed": True}
                 ),
             }
@@ -396,7 +414,7 @@ class ConnectShareOptionsFlow(SourceOptionsMixin, OptionsFlowWithReload):
         if user_input is not None:
             try:
                 cleaned = _clean_camera(user_input)
-            except vol.Invalid as err:
+            except probatio.Invalid as err:
                 errors[str(err.path[0]) if err.path else "base"] = _error_key(err)
             else:
                 cleaned["name"] = self._camera_label(camera)
@@ -411,11 +429,14 @@ class ConnectShareOptionsFlow(SourceOptionsMixin, OptionsFlowWithReload):
         )
 
 
-def _error_key(err: vol.Invalid) -> str:
+def _error_key(err: probatio.Invalid) -> str:
     field = str(err.path[0]) if err.path else ""
-    return {"masks": "invalid_masks", "schedule": "invalid_schedule", "lat": "lat_lon_pair"}.get(
-        field, "invalid_value"
-    )
+    return {
+        "masks": "invalid_masks",
+        "schedule": "invalid_schedule",
+        "lat": "lat_lon_pair",
+        "only_agencies": "invalid_agency",
+    }.get(field, "invalid_value")
 
 
 def _clean_camera(data: dict[str, Any]) -> dict[str, Any]:
@@ -425,12 +446,27 @@ def _clean_camera(data: dict[str, Any]) -> dict[str, Any]:
             out[key] = (validate_masks_text if key == "masks" else validate_schedule_text)(
                 str(data.get(key, ""))
             )
-        except vol.Invalid as err:
-            raise vol.Invalid(str(err), path=[key]) from err
+        except probatio.Invalid as err:
+            raise probatio.Invalid(str(err), path=[key]) from err
     if ("lat" in out) != ("lon" in out):
-        raise vol.Invalid("latitude and longitude go together", path=["lat"])
+        raise probatio.Invalid("latitude and longitude go together", path=["lat"])
     out["auto_incident_types"] = [
         str(t).strip() for t in out.get("auto_incident_types", []) if str(t).strip()
     ]
+    agencies = _items(out.get("only_agencies", ""), upper=True)
+    if any(not AGENCY_ID_RE.match(a) for a in agencies):
+        raise probatio.Invalid("agency ids are ORI-style, e.g. NC0920100", path=["only_agencies"])
+    out["only_agencies"] = ", ".join(agencies)
+    out["denied_purposes"] = ", ".join(_items(out.get("denied_purposes", ""), upper=False))
+    out["deny_offense_groups"] = [
+        g for g in out.get("deny_offense_groups", []) if g in OFFENSE_GROUPS
+    ]
+    out["warrant_for_live"] = bool(out.get("warrant_for_live", False))
     out["max_session_s"] = int(out.get("max_session_s", 900))
     return out
+
+
+def _items(text: Any, *, upper: bool) -> list[str]:
+    """Comma-, semicolon- or space-separated items, de-duplicated, in the order given."""
+    items = re.split(r"[\s,;]+", str(text or ""))
+    return list(dict.fromkeys((i.upper() if upper else i.lower()) for i in items if i))

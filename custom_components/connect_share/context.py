@@ -223,8 +223,6 @@ class InstallationContext:
 
     def home(self) -> tuple[float, float] | None:
         cfg = self.hass.config
-        if cfg.latitude is None or cfg.longitude is None:
-            return None
         return (cfg.latitude, cfg.longitude)
 
     def background(self, coro: Awaitable[Any], name: str) -> None:

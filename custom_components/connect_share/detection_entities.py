@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.components.binary_sensor import BinarySensorDeviceClass, BinarySensorEntity
+from homeassistant.components.binary_sensor import BinarySensorEntity
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.components.sensor import SensorEntity
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
@@ -76,8 +77,6 @@ class LastEventSensor(DetectionEntity, SensorEntity):
 
 
 def binary_sensors(manager: Installation) -> list[DetectionBinarySensor]:
-    if manager.detection is None:
-        return []
     return [
         DetectionBinarySensor(manager, cam, group)
         for cam in manager.detection.camera_fps
@@ -87,8 +86,6 @@ def binary_sensors(manager: Installation) -> list[DetectionBinarySensor]:
 
 
 def sensors(manager: Installation) -> list[LastEventSensor]:
-    if manager.detection is None:
-        return []
     return [
         LastEventSensor(manager, cam, "last_event")
         for cam in manager.detection.camera_fps

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .context import InstallationContext
     from .detection.events import DetectionEvent, EventChange
     from .detection.pipeline import ClipRecorder
+    from .detection.runtime import RuntimeStatus
     from .detection.service import DetectionService
     from .media.sources import CameraSource
     from .protocol.messages import AccessRequest
@@ -115,6 +116,15 @@ def detection_cameras(options: dict[str, Any]) -> dict[str, float]:
     return out
 
 
+def _load_detection_modules() -> RuntimeStatus:
+    """Import what detection needs (numpy, Pillow, the runtime probe); import executor only."""
+    from .detection import clips, events, footage, model_store, service  # noqa: F401
+    from .detection.runtime import runtime_status
+    from .media import jpeg, masks, sources  # noqa: F401
+
+    return runtime_status()
+
+
 class DetectionManager:
     def __init__(self, ctx: InstallationContext, requests: RequestBook) -> None:
         self.hass = ctx.hass
@@ -128,6 +138,8 @@ class DetectionManager:
         self.reason = ""
         self.last_event: dict[str, DetectionEvent] = {}
         self.ready = asyncio.Event()
+        # Which TFLite runtime imports here; probed in the import executor when detection starts.
+        self.runtime: RuntimeStatus | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._unsubs: list[Callable[[], None]] = []
         self._recheck: dict[str, Callable[[], None]] = {}
@@ -175,6 +187,10 @@ class DetectionManager:
             self._fail(problem)
             return
         try:
+            # numpy, Pillow, the detection package and the TFLite runtime probe load in HA's
+            # import executor, never in the event loop; the imports below then only look up
+            # modules already loaded.
+            self.runtime = await self.hass.async_add_import_executor_job(_load_detection_modules)
             from .detection.model_store import ModelSource
             from .detection.service import DetectionConfig, DetectionService, Status
         except ImportError as err:  # numpy / Pillow missing: the feature says why
@@ -355,13 +371,13 @@ class DetectionManager:
 
     async def async_footage_request(self, req: AccessRequest) -> list[str]:
         """Lines listing the local events in a clip request's window (for the notification)."""
+        if req.scope != "clip" or not self.is_ready:
+            return []  # nothing to list (and no detection module to load in the event loop)
         from .detection.footage import FootageError, FootageRequest, matching_events
 
         try:
             footage = FootageRequest.from_message(req)
         except FootageError:
-            return []
-        if not self.is_ready:
             return []
         assert self.service is not None
         found = await self.hass.async_add_executor_job(matching_events, self.service.store, footage)
@@ -489,14 +505,12 @@ class DetectionManager:
         )
 
     def diagnostics(self) -> dict[str, Any]:
-        from .detection.runtime import runtime_status
-
-        status = runtime_status()
+        status = self.runtime
         return {
             "enabled": self.enabled,
             "status": self.service.status.value if self.service else "off",
             "reason": self.reason,
-            "runtime_available": status.available,
+            "runtime_available": status.available if status else None,
             "cameras": {
                 cid: {
                     "fps": fps,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
@@ -51,5 +53,6 @@ class ConnectShareCameraEntity(ConnectShareEntity):
             name=manager.camera_names.get(camera_id, camera_id),
             manufacturer="Connect Share",
             model="Shared camera",
-            via_device_id=manager.installation_device_id,
+            # Set by async_setup_entry before the platforms (and so these entities) are set up.
+            via_device_id=cast(str, manager.installation_device_id),
         )

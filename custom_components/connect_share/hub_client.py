@@ -7,12 +7,14 @@ and reused by scripts. The private key never leaves this object and is never log
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -64,6 +66,12 @@ class NotAHub(HubError):
     code = "not_a_hub"
 
 
+class InsecureUrl(HubError):
+    """Plain http to a hub elsewhere: tokens, keys and frames would cross the network in clear."""
+
+    code = "insecure_url"
+
+
 class EnrollmentRefused(HubError):
     """403 from the enroll endpoint: ``reason`` is invalid_code, code_used or code_expired."""
 
@@ -106,6 +114,25 @@ class Enrollment:
 
 def normalize_url(url: str) -> str:
     return url.strip().rstrip("/")
+
+
+def check_hub_url(url: str) -> str:
+    """The normalized URL if it may be used: https, or plain http only to this machine
+    (a hub on the same host, as in development). Raises ``InsecureUrl`` otherwise."""
+    url = normalize_url(url)
+    parsed = urlsplit(url)
+    if parsed.scheme == "https":
+        return url
+    if parsed.scheme == "http":
+        host = (parsed.hostname or "").lower()
+        if host == "localhost":
+            return url
+        try:
+            if ipaddress.ip_address(host).is_loopback:
+                return url
+        except ValueError:
+            pass
+    raise InsecureUrl(url)
 
 
 async def fetch_hub_info(session: aiohttp.ClientSession, url: str) -> HubInfo:
@@ -274,6 +301,11 @@ class HubConnection:
     def is_connected(self) -> bool:
         return self.connected.is_set()
 
+    @property
+    def stopped(self) -> bool:
+        """Whether ``stop()`` was called."""
+        return self._stopped
+
     def start(self, create_task: Callable[..., asyncio.Task[None]] | None = None) -> None:
         self._stopped = False
         coro = self._run()
@@ -358,7 +390,7 @@ class HubConnection:
                 self.connected.clear()
                 self.connected_since = None
                 self._ws = None
-            if self._stopped:
+            if self.stopped:  # the property: mypy would keep the loop test's narrowing
                 return
             if not was_connected:
                 self.failures += 1

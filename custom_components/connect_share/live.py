@@ -17,6 +17,7 @@ from typing import Any
 
 from .const import DOMAIN, EVENT_ACCESS
 from .context import AuditWriteFailed, InstallationContext, log_refusal
+from .panel import PANEL_URL_PATH
 from .protocol.messages import (
     NEUTRAL_REFUSAL,
     SessionClose,
@@ -118,6 +119,8 @@ class LiveSessions:
                     "officer_id": c.officer_id,
                     "officer": c.officer_name,
                     "badge": c.badge,
+                    **c.purpose.detail(),
+                    "reason": c.reason,
                     "scope": msg.scope,
                     "fps": session.fps,
                 },
@@ -243,16 +246,27 @@ class LiveSessions:
             title = "Connect Share: snapshot taken"
             message = (
                 f"{c.officer_name} (badge {c.badge}) took a snapshot of {data['camera']} "
-                f"for incident {c.case_number}."
+                f"for incident {c.case_number}. {c.purpose.describe()} Reason: {c.reason or '-'}"
             )
         else:
             title = "Connect Share: live view started"
             message = (
                 f"{c.officer_name} (badge {c.badge}) is watching {data['camera']} "
-                f"for incident {c.case_number}."
+                f"for incident {c.case_number}. {c.purpose.describe()} Reason: {c.reason or '-'}"
             )
-        self.ctx.notifier.show(f"{DOMAIN}_session_{session.session_id}", title, message)
-        self.ctx.notifier.push(title, message)
+        self._show(session, title, message)
+
+    def _show(self, session: LiveSession, title: str, message: str) -> None:
+        """One notification per live view: the end replaces the start, in Home Assistant
+        (same notification id) and on the phone (same tag)."""
+        notification_id = f"{DOMAIN}_session_{session.session_id}"
+        self.ctx.notifier.show(
+            notification_id, title, f"{message}\n\n[Open Connect Share](/{PANEL_URL_PATH})"
+        )
+        link = f"/{PANEL_URL_PATH}"
+        self.ctx.notifier.push(
+            title, message, {"tag": notification_id, "url": link, "clickAction": link}
+        )
 
     def _notify_end(self, session: LiveSession, reason: str) -> None:
         c = session.grant.claims
@@ -263,5 +277,4 @@ class LiveSessions:
             f"for incident {c.case_number} ({session.frames_sent} frames)."
         )
         # Replaces the "started" notification: one notification per live view.
-        self.ctx.notifier.show(f"{DOMAIN}_session_{session.session_id}", title, message)
-        self.ctx.notifier.push(title, message)
+        self._show(session, title, message)

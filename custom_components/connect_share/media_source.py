@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from homeassistant.components.http import HomeAssistantView
-from homeassistant.components.media_player import BrowseError, MediaClass
+from homeassistant.components.media_player.const import MediaClass
+from homeassistant.components.media_player.errors import BrowseError
 from homeassistant.components.media_source import (
     BrowseMediaSource,
     MediaSource,
@@ -24,6 +24,7 @@ from homeassistant.components.media_source import (
 )
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN

@@ -26,8 +26,10 @@ from homeassistant.util import dt as dt_util
 
 from .const import ACTION_APPROVE, ACTION_DECLINE, DOMAIN, EVENT_REQUEST, REQUEST_TTL_S
 from .context import AuditWriteFailed, InstallationContext, log_refusal
+from .panel import request_url
 from .protocol.errors import ProtocolError
 from .protocol.messages import AccessRequest, Decision, decode_message, encode_message
+from .protocol.purpose import Purpose
 from .rules import Approval, Outcome, Verdict
 
 _LOGGER = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class PendingRequest:
             "reason": inc.reason,
             "officer": inc.officer_name,
             "badge": inc.badge,
+            **(inc.purpose or Purpose()).detail(),
             "scope": self.request.scope,
             "cameras": self.askable(),
             "window_start": self.request.window_start,
@@ -162,6 +165,7 @@ class RequestBook:
             "officer_id": inc.officer_id,
             "officer": inc.officer_name,
             "badge": inc.badge,
+            **(inc.purpose or Purpose()).detail(),
             "scope": req.scope,
             "window_start": req.window_start,
             "window_end": req.window_end,
@@ -337,6 +341,7 @@ class RequestBook:
         message = (
             f"{inc.officer_name} (badge {inc.badge}) asks for {req.scope} access to "
             f"{cams} for incident {inc.case_number} ({inc.incident_type}): {inc.reason}. "
+            f"{(inc.purpose or Purpose()).describe()} "
             f"Request id: {req.request_id}"
         )
         if footage:
@@ -344,13 +349,19 @@ class RequestBook:
                 "\n\nYour recorded events in the requested window (after approving, pick them "
                 "with the share_footage action):\n" + "\n".join(f"- {line}" for line in footage)
             )
-        ctx.notifier.show(f"{DOMAIN}_request_{req.request_id}", title, message)
         rid = req.request_id
+        link = request_url(rid)
+        ctx.notifier.show(
+            f"{DOMAIN}_request_{rid}", title, f"{message}\n\n[Answer in Connect Share]({link})"
+        )
         ctx.notifier.push(
             title,
             message,
             {
                 "tag": f"{DOMAIN}_{rid}",
+                # Tapping the notification opens the panel at this request (iOS / Android).
+                "url": link,
+                "clickAction": link,
                 "actions": [
                     {"action": f"{ACTION_APPROVE}{rid}", "title": "Approve"},
                     {"action": f"{ACTION_DECLINE}{rid}", "title": "Decline"},

@@ -17,11 +17,17 @@ from typing import Any
 
 from .protocol.masks import Masks, parse_masks, validate_masks
 from .protocol.policy import CAMERA_MODES, DEFAULT_MAX_FPS, DEFAULT_MAX_SESSION_S, MODE_SCOPES
+from .protocol.purpose import OFFENSE_GROUPS
 
 MODES = CAMERA_MODES
 # GPS and geocoding noise: a camera this far outside an incident's circle still counts.
 AREA_TOLERANCE_M = 50.0
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Purposes refused for every camera unless the resident edits the list (and the hub refuses
+# them too): matched against the incident type and the offense code, case-insensitively.
+DEFAULT_DENIED_PURPOSES = frozenset({"immigration_enforcement", "first_amendment_activity"})
+# "Warrant required for live view" covers everything seen in real time.
+LIVE_SCOPES = frozenset({"live", "snapshot"})
 
 
 class Refusal(StrEnum):
@@ -41,6 +47,10 @@ class Refusal(StrEnum):
     INCIDENT_TYPE = "incident_type_not_allowed"
     TOO_FAR = "too_far"
     INSTALLATION_MISMATCH = "installation_mismatch"
+    PURPOSE_DENIED = "purpose_denied"
+    OFFENSE_GROUP_DENIED = "offense_group_denied"
+    AGENCY_NOT_ALLOWED = "agency_not_allowed"
+    WARRANT_REQUIRED = "warrant_required"
 
 
 class Outcome(StrEnum):
@@ -163,6 +173,12 @@ class CameraSettings:
     max_session_s: int = DEFAULT_MAX_SESSION_S
     max_fps: float = DEFAULT_MAX_FPS
     masks: Masks = ()
+    # Purpose rules (issue 14). Empty agencies = any agency; a group listed here is refused,
+    # and so is an access that states no group while any group is refused.
+    denied_offense_groups: frozenset[str] = frozenset()
+    allowed_agencies: frozenset[str] = frozenset()
+    warrant_for_live: bool = False
+    denied_purposes: frozenset[str] = DEFAULT_DENIED_PURPOSES
 
     def scopes(self) -> frozenset[str]:
         """Which token scopes the mode allows at all."""
@@ -226,6 +242,33 @@ class Access:
     requested_fps: float | None = None
     requested_session_s: int | None = None
     session_started_at: float | None = None
+    # What the request or token says about why (``protocol.purpose``); "" = not stated.
+    agency_id: str = ""
+    offense_code: str = ""
+    offense_group: str = ""
+    legal_basis: str = ""
+    warrant_ref: str = ""
+
+
+def purpose_refusal(camera: CameraSettings, access: Access) -> Refusal | None:
+    """The resident's purpose rules: always-denied purposes, offense groups, agencies and
+    "warrant required for live view". Not stated never passes a rule that asks for it."""
+    stated = {access.incident_type.lower(), access.offense_code.lower()} - {""}
+    if stated & {p.lower() for p in camera.denied_purposes}:
+        return Refusal.PURPOSE_DENIED
+    if camera.denied_offense_groups and (
+        not access.offense_group or access.offense_group in camera.denied_offense_groups
+    ):
+        return Refusal.OFFENSE_GROUP_DENIED
+    if camera.allowed_agencies and access.agency_id not in camera.allowed_agencies:
+        return Refusal.AGENCY_NOT_ALLOWED
+    if (
+        camera.warrant_for_live
+        and access.scope in LIVE_SCOPES
+        and not (access.legal_basis == "warrant" and access.warrant_ref)
+    ):
+        return Refusal.WARRANT_REQUIRED
+    return None
 
 
 def evaluate(
@@ -252,8 +295,14 @@ def evaluate(
         return refused(Refusal.SCOPE_NOT_ALLOWED)
     if access.incident_id in state.revoked_incidents:
         return refused(Refusal.REVOKED)
+    # Requests and every token use: a token's signed purpose is checked again at each use.
+    if (purpose := purpose_refusal(camera, access)) is not None:
+        return refused(purpose)
 
-    location = (camera.lat, camera.lon) if camera.lat is not None else home
+    # settings_from_options guarantees lat and lon come together.
+    location = (
+        (camera.lat, camera.lon) if camera.lat is not None and camera.lon is not None else home
+    )
     distance = None
     if location is not None and access.incident_lat is not None:
         distance = haversine_m(location, (access.incident_lat, access.incident_lon or 0.0))
@@ -314,6 +363,8 @@ def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
 def settings_from_options(camera_id: str, opts: Mapping[str, Any]) -> CameraSettings:
     """Build settings from a stored options dict; invalid stored data means mode ``off``."""
     try:
+        if (opts.get("lat") in (None, "")) != (opts.get("lon") in (None, "")):
+            raise ValueError("latitude and longitude go together")
         return CameraSettings(
             camera_id=camera_id,
             mode=opts.get("mode", "off") if opts.get("mode") in MODES else "off",
@@ -326,9 +377,30 @@ def settings_from_options(camera_id: str, opts: Mapping[str, Any]) -> CameraSett
             max_session_s=int(opts.get("max_session_s", DEFAULT_MAX_SESSION_S)),
             max_fps=float(opts.get("max_fps", DEFAULT_MAX_FPS)),
             masks=_masks(opts.get("masks")),
+            denied_offense_groups=_groups(opts.get("deny_offense_groups", ())),
+            allowed_agencies=_words(opts.get("only_agencies", ""), upper=True),
+            warrant_for_live=bool(opts.get("warrant_for_live", False)),
+            denied_purposes=(
+                _words(opts["denied_purposes"], upper=False)
+                if "denied_purposes" in opts
+                else DEFAULT_DENIED_PURPOSES
+            ),
         )
     except (ValueError, TypeError):
         return CameraSettings(camera_id=camera_id, mode="off")
+
+
+def _groups(value: Any) -> frozenset[str]:
+    groups = frozenset(str(g) for g in value)
+    if not groups <= set(OFFENSE_GROUPS):
+        raise ValueError(f"offense groups must be among {OFFENSE_GROUPS}")
+    return groups
+
+
+def _words(value: Any, *, upper: bool) -> frozenset[str]:
+    """A list, or a text with items separated by commas, semicolons or whitespace."""
+    items = re.split(r"[\s,;]+", value) if isinstance(value, str) else [str(v) for v in value]
+    return frozenset((i.upper() if upper else i.lower()) for i in items if i.strip())
 
 
 def _masks(value: Any) -> Masks:

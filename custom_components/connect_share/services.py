@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import voluptuous as vol
+import probatio
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, SupportsResponse
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -29,30 +29,38 @@ if TYPE_CHECKING:
 
 ATTR_ENTRY = "config_entry_id"
 
-_ENTRY = {vol.Optional(ATTR_ENTRY): cv.string}
-APPROVE_SCHEMA = vol.Schema(
+_ENTRY = {probatio.Optional(ATTR_ENTRY): cv.string}
+APPROVE_SCHEMA = probatio.Schema(
     {
-        vol.Required("request_id"): cv.string,
-        vol.Optional("cameras"): vol.All(cv.ensure_list, [cv.entity_id]),
+        probatio.Required("request_id"): cv.string,
+        probatio.Optional("cameras"): probatio.All(cv.ensure_list, [cv.entity_id]),
         **_ENTRY,
     }
 )
-DECLINE_SCHEMA = vol.Schema({vol.Required("request_id"): cv.string, **_ENTRY})
-REVOKE_SCHEMA = vol.All(
-    vol.Schema(
-        {vol.Optional("token_id"): cv.string, vol.Optional("incident_id"): cv.string, **_ENTRY}
+DECLINE_SCHEMA = probatio.Schema({probatio.Required("request_id"): cv.string, **_ENTRY})
+REVOKE_SCHEMA = probatio.All(
+    probatio.Schema(
+        {
+            probatio.Optional("token_id"): cv.string,
+            probatio.Optional("incident_id"): cv.string,
+            **_ENTRY,
+        }
     ),
     cv.has_at_least_one_key("token_id", "incident_id"),
 )
-ENTRY_SCHEMA = vol.Schema(_ENTRY)
-PAUSE_SCHEMA = vol.Schema({vol.Optional("duration"): cv.positive_time_period_dict, **_ENTRY})
-SHARE_SCHEMA = vol.Schema(
+ENTRY_SCHEMA = probatio.Schema(_ENTRY)
+PAUSE_SCHEMA = probatio.Schema(
+    {probatio.Optional("duration"): cv.positive_time_period_dict, **_ENTRY}
+)
+SHARE_SCHEMA = probatio.Schema(
     {
-        vol.Required("request_id"): cv.string,
-        vol.Required("camera"): cv.entity_id,
-        vol.Required("event_ids"): vol.All(cv.ensure_list, [cv.string], vol.Length(min=1)),
-        vol.Optional("kinds", default=["snapshot", "clip"]): vol.All(
-            cv.ensure_list, [vol.In(["snapshot", "clip"])], vol.Length(min=1)
+        probatio.Required("request_id"): cv.string,
+        probatio.Required("camera"): cv.entity_id,
+        probatio.Required("event_ids"): probatio.All(
+            cv.ensure_list, [cv.string], probatio.Length(min=1)
+        ),
+        probatio.Optional("kinds", default=["snapshot", "clip"]): probatio.All(
+            cv.ensure_list, [probatio.In(["snapshot", "clip"])], probatio.Length(min=1)
         ),
         **_ENTRY,
     }
@@ -84,7 +92,7 @@ def _with_request(hass: HomeAssistant, call: ServiceCall) -> Installation:
 
 
 def async_setup_services(hass: HomeAssistant) -> None:
-    async def approve(call: ServiceCall) -> dict:
+    async def approve(call: ServiceCall) -> dict[str, Any]:
         installation = _with_request(hass, call)
         approved = await installation.async_approve(
             call.data["request_id"], call.data.get("cameras")
@@ -112,7 +120,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         for installation in _installations(hass, call):
             await installation.async_set_paused(None, reason="service")
 
-    async def share_footage(call: ServiceCall) -> dict:
+    async def share_footage(call: ServiceCall) -> dict[str, Any]:
         from .detection.footage import FootageError
 
         request_id = call.data["request_id"]

@@ -14,13 +14,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .protocol.messages import FrameHeader, pack_frame
 from .protocol.tokens import AccessGrant
 
 if TYPE_CHECKING:
-    from .live import LiveSessions
+    from .context import InstallationContext
+    from .rules import Verdict
+
+
+class SessionHost(Protocol):
+    """What a session needs from its owner (``live.LiveSessions``), and nothing more."""
+
+    @property
+    def ctx(self) -> InstallationContext: ...
+
+    def check_frame(self, session: LiveSession) -> Verdict: ...
+
+    async def ended(self, session: LiveSession, reason: str) -> None: ...
+
 
 _LOGGER = logging.getLogger(__name__)
 SNAPSHOT_TIMEOUT_S = 10
@@ -38,7 +51,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 class LiveSession:
     def __init__(
         self,
-        host: LiveSessions,
+        host: SessionHost,
         *,
         session_id: str,
         camera_id: str,

@@ -14,10 +14,10 @@ defaults: an empty password field keeps the stored one.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import voluptuous as vol
+import probatio
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -40,6 +40,13 @@ from .media.discovery import check_go2rtc, flow_error, read_onvif
 from .media.go2rtc import DEFAULT_PORT
 from .media.sources import SourceError
 
+if TYPE_CHECKING:
+    # Type checkers see the options flow this is mixed into; at runtime the mixin stays a
+    # plain class so the MRO of ``ConnectShareOptionsFlow`` is unchanged.
+    from homeassistant.config_entries import OptionsFlow as _MixinBase
+else:
+    _MixinBase = object
+
 _LOGGER = logging.getLogger(__name__)
 FIELD_OTHER = "other_cameras"
 FIELD_THEN = "add_source"
@@ -56,9 +63,9 @@ def normalize_go2rtc_url(text: str) -> str:
         text = "http://" + text
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise vol.Invalid("not an http(s) URL")
+        raise probatio.Invalid("not an http(s) URL")
     if parts.username or parts.password:
-        raise vol.Invalid("credentials go in the username and password fields")
+        raise probatio.Invalid("credentials go in the username and password fields")
     has_port = parts.port is not None or parts.scheme == "https"
     netloc = parts.netloc if has_port else f"{parts.netloc}:{DEFAULT_PORT}"
     return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
@@ -70,11 +77,16 @@ def entity_cameras(options: dict[str, Any]) -> list[str]:
     return [c for c in options.get(OPT_CAMERAS, {}) if c not in sources]
 
 
-class SourceOptionsMixin:
+class SourceOptionsMixin(_MixinBase):
     """go2rtc and ONVIF steps; expects ``_options``, ``_todo`` and ``_next_camera``."""
 
     _options: dict[str, Any]
     _todo: list[str]
+    _streams: list[str]
+
+    if TYPE_CHECKING:
+
+        async def _next_camera(self) -> ConfigFlowResult: ...
 
     # --- hooks used by the init step ------------------------------------------------------
 
@@ -84,7 +96,7 @@ class SourceOptionsMixin:
         fields: dict[Any, Any] = {}
         if sources:
             shared = [c for c in current.get(OPT_CAMERAS, {}) if c in sources]
-            fields[vol.Optional(FIELD_OTHER, default=shared)] = selector.SelectSelector(
+            fields[probatio.Optional(FIELD_OTHER, default=shared)] = selector.SelectSelector(
                 selector.SelectSelectorConfig(
                     options=[
                         selector.SelectOptionDict(
@@ -95,7 +107,7 @@ class SourceOptionsMixin:
                     multiple=True,
                 )
             )
-        fields[vol.Optional(FIELD_THEN)] = selector.SelectSelector(
+        fields[probatio.Optional(FIELD_THEN)] = selector.SelectSelector(
             selector.SelectSelectorConfig(
                 options=[THEN_GO2RTC, THEN_ONVIF],
                 translation_key=FIELD_THEN,
@@ -153,7 +165,7 @@ class SourceOptionsMixin:
                 password = str(stored.get("password") or "")  # empty field: keep it
             try:
                 url = normalize_go2rtc_url(str(user_input.get("url", "")))
-            except vol.Invalid:
+            except probatio.Invalid:
                 errors["url"] = "invalid_url"
             else:
                 try:
@@ -181,13 +193,13 @@ class SourceOptionsMixin:
         suggested = {"url": stored.get("url", ""), "username": stored.get("username", "")}
         if user_input:
             suggested.update(url=user_input.get("url", ""), username=user_input.get("username"))
-        schema = vol.Schema(
+        schema = probatio.Schema(
             {
-                vol.Required("url"): selector.TextSelector(
+                probatio.Required("url"): selector.TextSelector(
                     selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
                 ),
-                vol.Optional("username"): str,
-                vol.Optional("password"): selector.TextSelector(
+                probatio.Optional("username"): str,
+                probatio.Optional("password"): selector.TextSelector(
                     selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
                 ),
             }
@@ -248,9 +260,9 @@ class SourceOptionsMixin:
                     cid = go2rtc_camera_id(f"{stream}_{len(sources)}")
                 self._add_camera(cid, {"type": KIND_GO2RTC, "stream": stream, "name": stream})
             return await self._next_camera()
-        schema = vol.Schema(
+        schema = probatio.Schema(
             {
-                vol.Optional("streams", default=[s for s in shared if s in streams]): (
+                probatio.Optional("streams", default=[s for s in shared if s in streams]): (
                     selector.SelectSelector(
                         selector.SelectSelectorConfig(options=list(streams), multiple=True)
                     )
@@ -310,20 +322,20 @@ class SourceOptionsMixin:
                     },
                 )
                 return await self._next_camera()
-        schema = vol.Schema(
+        schema = probatio.Schema(
             {
-                vol.Optional("name"): str,
-                vol.Required("host"): str,
-                vol.Required("port", default=80): selector.NumberSelector(
+                probatio.Optional("name"): str,
+                probatio.Required("host"): str,
+                probatio.Required("port", default=80): selector.NumberSelector(
                     selector.NumberSelectorConfig(
                         min=1, max=65535, step=1, mode=selector.NumberSelectorMode.BOX
                     )
                 ),
-                vol.Optional("username"): str,
-                vol.Optional("password"): selector.TextSelector(
+                probatio.Optional("username"): str,
+                probatio.Optional("password"): selector.TextSelector(
                     selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
                 ),
-                vol.Optional("profile"): str,
+                probatio.Optional("profile"): str,
             }
         )
         suggested = {k: v for k, v in (user_input or {}).items() if k != "password"}

@@ -312,6 +312,7 @@
     const body = {
       case_number: $("inc-case").value.trim(),
       incident_type: $("inc-type").value.trim(),
+      offense_code: $("inc-offense").value.trim(),
       reason: $("inc-reason").value.trim(),
       lat: Number($("inc-lat").value),
       lon: Number($("inc-lon").value),

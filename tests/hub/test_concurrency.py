@@ -24,8 +24,9 @@ async def test_parallel_requests_keep_the_chain(tmp_path: Path, database_url: st
 async def test_two_hub_instances_share_one_chain(tmp_path: Path, postgres_server) -> None:
     url = postgres_server.create_database()
     async with (
-        running_hub(tmp_path / "a", database_url=url) as first,
-        running_hub(tmp_path / "b", database_url=url) as second,
+        # Instances of one hub share its database and its key-encryption key.
+        running_hub(tmp_path / "a", database_url=url, kek_file=str(tmp_path / "k")) as first,
+        running_hub(tmp_path / "b", database_url=url, kek_file=str(tmp_path / "k")) as second,
     ):
         assert first.state.hub_id == second.state.hub_id
         user = await first.create_user(role="officer")

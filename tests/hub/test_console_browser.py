@@ -174,6 +174,7 @@ async def _run_console_flow(
         {
             "inc-case": "2026-004711",
             "inc-type": "burglary",
+            "inc-offense": "220",
             "inc-reason": "Break-in at the corner shop, suspect left on foot",
             "inc-lat": f"{LAT}",
             "inc-lon": f"{LON}",

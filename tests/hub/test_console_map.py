@@ -135,7 +135,12 @@ async def test_place_an_incident_by_click_with_city_tiles_and_geocoder(
         await browser.screenshot(screenshot_path(tmp_path, "console-place.png"))
 
         await browser.fill(
-            {"inc-case": "2026-000200", "inc-type": "burglary", "inc-reason": "Shop break-in"}
+            {
+                "inc-case": "2026-000200",
+                "inc-type": "burglary",
+                "inc-offense": "220",
+                "inc-reason": "Shop break-in through the back door",
+            }
         )
         await browser.click("#incident-submit")
         await browser.wait(

@@ -68,7 +68,9 @@ async def test_demo_walkthrough_runs_as_pasted(tmp_path: Path) -> None:
         venv = Path(sys.executable).parent.parent
         run = tmp_path / "scripts" / "run"
         run.parent.mkdir()
-        run.write_text(f'#!/bin/sh\nPATH="{venv}/bin:$PATH" exec "$@"\n')
+        # The demo's hub keeps its key-encryption key beside its database; this one's is here.
+        kek = f'CONNECT_SHARE_HUB_KEK_FILE="{hub.settings.kek_file}"'
+        run.write_text(f'#!/bin/sh\n{kek} PATH="{venv}/bin:$PATH" exec "$@"\n')
         run.chmod(0o755)
         text = await render(
             {

@@ -288,6 +288,13 @@ async def test_live_view_needs_a_live_role(tmp_path: Path) -> None:
             raise AssertionError("an officer got live access")
         except HubApiError as err:
             assert err.status == 403 and err.body["error"] == "wrong_role"
+        # The officer brings in an analyst (incidents are scoped to their officers).
+        await hub.client(officer).expect(
+            201,
+            "POST",
+            f"/api/v1/incidents/{incident['incident_id']}/officers",
+            {"user_id": analyst.id},
+        )
         await hub.client(analyst).request_live(incident["incident_id"], cams)
         grant = await hub.client(analyst).wait_for_grant(incident["incident_id"], "cam")
         status, body = await hub.client(officer).call(

@@ -26,7 +26,7 @@ async def test_jwks_and_rotation(tmp_path: Path) -> None:
         db = Database(hub.settings.database_url)
         try:
             async with db.write() as session:
-                new_kid = await create_key(session)
+                new_kid = await create_key(session, hub.state.kek)
         finally:
             await db.close()
         hub.state.keys._loaded_at = 0.0  # skip the 30 s reload interval
@@ -67,8 +67,9 @@ async def test_transparency_counts_without_personal_data(tmp_path: Path) -> None
 
 async def test_health_and_hub_identity(tmp_path: Path, database_url: str) -> None:
     async with running_hub(tmp_path, database_url=database_url, hub_name="Atlanta PD") as hub:
-        health = await hub.client().expect(200, "GET", "/healthz")
-        assert health["status"] == "ok"
+        assert await hub.client().expect(200, "GET", "/healthz") == {"status": "ok"}
+        admin = hub.client(await hub.create_user(role="admin"))
+        health = await admin.expect(200, "GET", "/healthz")
         assert health["database"] == ("sqlite" if "sqlite" in database_url else "postgresql")
         info = await hub.client().expect(200, "GET", "/api/v1/hub")
         assert info["name"] == "Atlanta PD" and len(info["hub_id"]) == 32

@@ -86,6 +86,21 @@ async def test_user_step_errors(
     await _finish_with_good_code(hass, fake_hub, result["flow_id"])
 
 
+@pytest.mark.parametrize(
+    "url", ["http://hub.example.test", "http://192.168.1.20:8765", "ftp://127.0.0.1", "hub"]
+)
+async def test_plain_http_to_another_host_is_refused(
+    hass: HomeAssistant, fake_hub: FakeHub, url: str
+) -> None:
+    """Tokens, keys and frames must never cross the network in clear."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": url, "code": fake_hub.new_code()}
+    )
+    assert result["type"] == "form" and result["errors"] == {"base": "insecure_url"}
+    await _finish_with_good_code(hass, fake_hub, result["flow_id"])  # http://127.0.0.1 is fine
+
+
 @pytest.mark.parametrize("error", ["invalid_code", "code_used", "code_expired"])
 async def test_refused_codes_then_a_good_one(
     hass: HomeAssistant, fake_hub: FakeHub, error: str

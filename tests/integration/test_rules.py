@@ -178,6 +178,8 @@ def test_masks_stored_as_text_or_list_go_through_the_one_parser() -> None:
 
 
 def test_bad_stored_options_mean_off() -> None:
+    # Half a location cannot be checked against an incident's area: deny by default.
+    assert settings_from_options("c", {"mode": "auto", "lat": 1.0}).mode == "off"
     assert settings_from_options("c", {"mode": "auto", "schedule": "nonsense"}).mode == "off"
     assert settings_from_options("c", {"mode": "everything"}).mode == "off"
     assert settings_from_options("c", {"mode": "auto", "max_fps": 3}).max_fps == 3.0

@@ -44,3 +44,29 @@ def test_invalid_message_has_typed_error(case: dict) -> None:
     with pytest.raises(ProtocolError) as err:
         decode_message(case["raw"])
     assert err.value.code == case["code"]
+
+
+def test_purpose_claims_are_verified_and_parsed(token_vectors: dict) -> None:
+    """Agency, offense type, legal basis and reason come out of a verified token as issued;
+    a token of an older hub (no ``pur``/``why``) still verifies, with nothing stated."""
+    from connect_share_protocol.purpose import Purpose
+
+    keys = KeySet.from_jwks(token_vectors["jwks"])
+    kwargs = {"installation_id": token_vectors["installation_id"], "now": token_vectors["now"]}
+    by_name = {c["name"]: c["token"] for c in token_vectors["tokens"]}
+    claims = verify_token(by_name["valid_with_purpose"], keys, **kwargs).claims
+    assert claims.purpose == Purpose(**token_vectors["purpose"]["pur"])
+    assert claims.purpose.legal_basis == "warrant" and claims.purpose.has_warrant
+    assert claims.reason == token_vectors["purpose"]["why"]
+    old = verify_token(by_name["valid"], keys, **kwargs).claims
+    assert old.purpose == Purpose() and not old.purpose.stated and old.reason == ""
+
+
+def test_purpose_in_access_request_round_trips() -> None:
+    from connect_share_protocol.messages import AccessRequest
+
+    raw = [m for m in load_vectors("messages.json")["valid"] if m.get("request_id") == "req-2"]
+    msg = decode_message(raw[0])
+    assert isinstance(msg, AccessRequest) and msg.incident.purpose is not None
+    assert msg.incident.purpose.agency_id == "NC0920100"
+    assert msg.incident.purpose.to_claim() == raw[0]["incident"]["purpose"]

@@ -15,6 +15,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from connect_share_protocol.keys import HubKey, KeySet, key_id
+from connect_share_protocol.purpose import Purpose
 from connect_share_protocol.tokens import TOKEN_TYPE, AccessClaims, issue_token
 
 HERE = Path(__file__).parent
@@ -22,6 +23,16 @@ NOW = 1_800_000_000
 HUB_SEED = bytes(range(32))
 OTHER_SEED = bytes(range(32, 64))
 INSTALLATION = "inst-0001"
+PURPOSE = Purpose(
+    agency_name="Raleigh Police Department",
+    agency_id="NC0920100",
+    offense_code="220",
+    offense_group="property",
+    legal_basis="warrant",
+    warrant_ref="SW-2026-0042",
+    warrant_court="Wake County Superior Court",
+)
+REASON = "Burglary at 12 Oak St; suspect seen walking north"
 
 
 def _claims(**over: object) -> dict:
@@ -66,6 +77,28 @@ def build_tokens() -> dict:
     cases = [
         ("valid", valid, None),
         (
+            "valid_with_purpose",
+            _sign(hub, kid, _claims(pur=PURPOSE.to_claim(), why=REASON)),
+            None,
+        ),
+        (
+            "warrant_without_reference",
+            _sign(hub, kid, _claims(pur={"legal_basis": "warrant", "warrant_court": "X"})),
+            "bad_claim",
+        ),
+        (
+            "unknown_legal_basis",
+            _sign(hub, kid, _claims(pur={"legal_basis": "because"})),
+            "bad_claim",
+        ),
+        (
+            "unknown_purpose_field",
+            _sign(hub, kid, _claims(pur={"agency_name": "X", "immigration": "yes"})),
+            "bad_claim",
+        ),
+        ("bad_agency_id", _sign(hub, kid, _claims(pur={"agency_id": "nc 1"})), "bad_claim"),
+        ("reason_not_text", _sign(hub, kid, _claims(why=42)), "bad_claim"),
+        (
             "forged_signature",
             valid[:-4] + ("AAAA" if not valid.endswith("AAAA") else "BBBB"),
             "bad_signature",
@@ -102,6 +135,7 @@ def build_tokens() -> dict:
         "hub_private_seed_hex": HUB_SEED.hex(),
         "jwks": keyset.to_jwks(),
         "fingerprints": keyset.fingerprints(),
+        "purpose": {"pur": PURPOSE.to_claim(), "why": REASON},
         "tokens": [{"name": n, "token": t, "reject": r} for n, t, r in cases],
     }
 
@@ -166,6 +200,26 @@ def build_messages() -> dict:
             "camera_ids": ["cam-front"],
             "scope": "live",
         },
+        {
+            "v": 1,
+            "type": "access_request",
+            "request_id": "req-2",
+            "incident": {
+                "incident_id": "inc-42",
+                "case_number": "2026-000123",
+                "incident_type": "burglary",
+                "reason": REASON,
+                "lat": 35.78,
+                "lon": -78.64,
+                "radius_m": 200.0,
+                "officer_id": "officer-7",
+                "officer_name": "Dana Reyes",
+                "badge": "4471",
+                "purpose": PURPOSE.to_claim(),
+            },
+            "camera_ids": ["cam-front"],
+            "scope": "live",
+        },
         {"v": 1, "type": "decision", "request_id": "req-1", "approved_camera_ids": []},
         {
             "v": 1,
@@ -225,6 +279,21 @@ def build_messages() -> dict:
             },
             "bad_field",
         ),
+        (
+            "bad_legal_basis",
+            _request_with_purpose({"legal_basis": "hunch"}),
+            "bad_field",
+        ),
+        (
+            "exigent_with_warrant_ref",
+            _request_with_purpose({"legal_basis": "exigent", "warrant_ref": "SW-1"}),
+            "bad_field",
+        ),
+        (
+            "unknown_purpose_field",
+            _request_with_purpose({"agency_name": "X", "why": "y"}),
+            "unknown_field",
+        ),
     ]
     return {
         "valid": valid,
@@ -232,6 +301,29 @@ def build_messages() -> dict:
             {"name": n, "raw": r if isinstance(r, str) else json.dumps(r), "code": c}
             for n, r, c in invalid
         ],
+    }
+
+
+def _request_with_purpose(purpose: dict) -> dict:
+    return {
+        "v": 1,
+        "type": "access_request",
+        "request_id": "req-3",
+        "incident": {
+            "incident_id": "inc-42",
+            "case_number": "2026-000123",
+            "incident_type": "burglary",
+            "reason": REASON,
+            "lat": 35.78,
+            "lon": -78.64,
+            "radius_m": 200.0,
+            "officer_id": "officer-7",
+            "officer_name": "Dana Reyes",
+            "badge": "4471",
+            "purpose": purpose,
+        },
+        "camera_ids": ["cam-front"],
+        "scope": "live",
     }
 
 

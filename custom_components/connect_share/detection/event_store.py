@@ -184,7 +184,7 @@ class EventStore:
                 picture: bytes | None = event.best_snapshot
                 if mask is not None:
                     try:
-                        picture = mask(picture)
+                        picture = mask(event.best_snapshot)
                     except Exception:
                         _LOGGER.exception(
                             "Masking the snapshot of %s failed; not storing it", event.event_id

@@ -57,7 +57,7 @@ class LabelStats:
             best_score=float(data["best_score"]),
             first_seen=float(data["first_seen"]),
             last_seen=float(data["last_seen"]),
-            best_box=box,  # type: ignore[arg-type]
+            best_box=box,
         )
 
 

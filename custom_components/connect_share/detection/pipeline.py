@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from .detector import AsyncDetector, InvalidImage
 from .event_store import EventStore, MaskFn
@@ -25,13 +25,20 @@ from .motion import MotionGate
 _LOGGER = logging.getLogger(__name__)
 
 ChangeCallback = Callable[[EventChange], None]
-BlockingRunner = Callable[..., Awaitable[Any]]
+
+
+class BlockingRunner(Protocol):
+    """Runs ``func(*args)`` off the event loop (e.g. ``hass.async_add_executor_job``)."""
+
+    def __call__[*Ts, R](self, func: Callable[[*Ts], R], /, *args: *Ts) -> Awaitable[R]: ...
+
+
 # Records a clip for a new event into the given path (e.g. clips.record_clip bound to a
 # go2rtc stream); the path exists when it returns.
 ClipRecorder = Callable[[DetectionEvent, Path], Awaitable[Path]]
 
 
-async def _default_runner(func: Callable[..., Any], *args: Any) -> Any:
+async def _default_runner[*Ts, R](func: Callable[[*Ts], R], /, *args: *Ts) -> R:
     return await asyncio.get_running_loop().run_in_executor(None, func, *args)
 
 

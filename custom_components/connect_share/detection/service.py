@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 
@@ -66,7 +65,7 @@ class DetectionService:
         self.store = EventStore(config.events_dir, retention_days=config.retention_days)
         self.cameras: dict[str, CameraDetection] = {}
 
-    async def _blocking(self, func: Callable[..., Any], *args: Any) -> Any:
+    async def _blocking[*Ts, R](self, func: Callable[[*Ts], R], /, *args: *Ts) -> R:
         if self.run_blocking is not None:
             return await self.run_blocking(func, *args)
         return await asyncio.get_running_loop().run_in_executor(None, func, *args)

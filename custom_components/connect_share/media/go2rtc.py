@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 
@@ -106,7 +106,8 @@ class Go2rtcClient:
         return data
 
     async def version(self) -> str:
-        return (await self.info())["version"]
+        # info() has checked that "version" is a string.
+        return cast(str, (await self.info())["version"])
 
     async def check_version(self, minimum: tuple[int, ...] = MIN_VERSION) -> str:
         version = await self.version()

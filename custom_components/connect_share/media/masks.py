@@ -7,7 +7,7 @@ adds what needs numpy and Pillow.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -100,7 +100,8 @@ def _frozen(masks: Any) -> Masks:
     """Masks as nested tuples (the raster cache's key), whatever list form came in."""
     try:
         hash(masks)
-        return masks
+        # Hashable: the nested tuples of parsed Masks (the list forms do not hash).
+        return cast(Masks, masks)
     except TypeError:
         return tuple(tuple((float(x), float(y)) for x, y in poly) for poly in masks)
 

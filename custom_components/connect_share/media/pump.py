@@ -239,7 +239,7 @@ class FramePump:
                         self.stop(REASON_SOURCE)
                     continue
                 errors = 0
-                if self._stopped:
+                if self.stopped:
                     return  # stopped while this frame was being prepared: drop it
                 if not self._check():
                     return

@@ -10,6 +10,7 @@ from .keys import (
     HubKey,
     KeySet,
     auth_payload,
+    check_public_key_bytes,
     fingerprint,
     generate_private_key,
     load_private_key,
@@ -20,6 +21,7 @@ from .keys import (
     verify_auth_challenge,
 )
 from .messages import PROTOCOL_VERSION, decode_message, encode_message
+from .purpose import LEGAL_BASES, OFFENSE_GROUPS, Purpose
 from .tokens import (
     MAX_TOKEN_LIFETIME_S,
     SCOPES,
@@ -31,7 +33,9 @@ from .tokens import (
 )
 
 __all__ = [
+    "LEGAL_BASES",
     "MAX_TOKEN_LIFETIME_S",
+    "OFFENSE_GROUPS",
     "PROTOCOL_VERSION",
     "SCOPES",
     "TOKEN_TYPE",
@@ -40,9 +44,11 @@ __all__ = [
     "HubKey",
     "KeySet",
     "ProtocolError",
+    "Purpose",
     "TokenError",
     "TokenRejection",
     "auth_payload",
+    "check_public_key_bytes",
     "decode_message",
     "encode_message",
     "fingerprint",

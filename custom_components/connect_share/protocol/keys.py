@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -64,10 +65,92 @@ def public_key_to_b64(key: Ed25519PublicKey) -> str:
 
 
 def public_key_from_b64(text: str) -> Ed25519PublicKey:
+    """The one way a public key enters: canonical base64url of a checked Ed25519 point."""
     raw = b64url_decode(text)
-    if len(raw) != 32:
-        raise ProtocolError("bad_key", "an Ed25519 public key is 32 bytes")
+    if b64url_encode(raw) != text:
+        raise ProtocolError("bad_key", "the key is not canonical base64url")
+    check_public_key_bytes(raw)
     return Ed25519PublicKey.from_public_bytes(raw)
+
+
+# Curve25519 in Edwards form (RFC 8032 section 5.1).
+_P = 2**255 - 19
+_L = 2**252 + 27742317777372353535851937790883648493
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+_IDENTITY = (0, 1, 1, 0)
+
+
+def _add(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """Point addition in extended coordinates (X, Y, Z, T)."""
+    p_a = (a[1] - a[0]) * (b[1] - b[0]) % _P
+    p_b = (a[1] + a[0]) * (b[1] + b[0]) % _P
+    p_c = 2 * a[3] * b[3] * _D % _P
+    p_d = 2 * a[2] * b[2] % _P
+    e, f, g, h = p_b - p_a, p_d - p_c, p_d + p_c, p_b + p_a
+    return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
+
+
+def _double(a: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    p_a, p_b = a[0] * a[0] % _P, a[1] * a[1] % _P
+    p_c = 2 * a[2] * a[2] % _P
+    h = p_a + p_b
+    e = h - (a[0] + a[1]) ** 2 % _P
+    g = p_a - p_b
+    f = p_c + g
+    return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
+
+
+def _multiply(scalar: int, point: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    result = _IDENTITY
+    while scalar:
+        if scalar & 1:
+            result = _add(result, point)
+        point = _double(point)
+        scalar >>= 1
+    return result
+
+
+def _is_identity(point: tuple[int, int, int, int]) -> bool:
+    return point[0] % _P == 0 and (point[1] - point[2]) % _P == 0
+
+
+def _decode_point(raw: bytes) -> tuple[int, int, int, int]:
+    """Strict decoding: canonical y (< p), a point on the curve, no "negative zero" x."""
+    y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
+    sign = raw[31] >> 7
+    if y >= _P:
+        raise ProtocolError("bad_key", "non-canonical point encoding")
+    x2 = (y * y - 1) * pow(_D * y * y + 1, _P - 2, _P) % _P
+    if x2 == 0:
+        if sign:
+            raise ProtocolError("bad_key", "non-canonical point encoding")
+        return (0, y, 1, 0)
+    x = pow(x2, (_P + 3) // 8, _P)
+    if (x * x - x2) % _P:
+        x = x * _SQRT_M1 % _P
+    if (x * x - x2) % _P:
+        raise ProtocolError("bad_key", "not a point on Ed25519")
+    if x & 1 != sign:
+        x = _P - x
+    return (x, y, 1, x * y % _P)
+
+
+@functools.lru_cache(maxsize=1024)
+def check_public_key_bytes(raw: bytes) -> None:
+    """Refuse what no honest Ed25519 key is: the wrong length, a non-canonical encoding, a
+    point off the curve, a small-order point (such a key lets anyone forge signatures),
+    or a point with a small-order component (outside the prime-order subgroup).
+
+    Raises ``ProtocolError("bad_key")``; returns None for a key made by ``a * B``.
+    """
+    if not isinstance(raw, bytes) or len(raw) != 32:
+        raise ProtocolError("bad_key", "an Ed25519 public key is 32 bytes")
+    point = _decode_point(raw)
+    if _is_identity(_multiply(8, point)):
+        raise ProtocolError("bad_key", "small-order public key")
+    if not _is_identity(_multiply(_L, point)):
+        raise ProtocolError("bad_key", "public key outside the prime-order subgroup")
 
 
 def fingerprint(key: Ed25519PublicKey) -> str:

@@ -16,10 +16,15 @@ import types
 import typing
 import uuid
 from dataclasses import dataclass
-from typing import Any, ClassVar, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, ClassVar, Union, get_args, get_origin
 
+from . import safe_json
 from .errors import ProtocolError
 from .policy import CAMERA_MODES
+from .purpose import Purpose
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024
@@ -96,6 +101,8 @@ class IncidentInfo:
     officer_id: str
     officer_name: str
     badge: str
+    # Agency, offense type and legal basis (``protocol.purpose``); absent from older hubs.
+    purpose: Purpose | None = None
 
 
 # --- connection and authentication -------------------------------------------------------
@@ -309,25 +316,24 @@ def decode_message(raw: str | bytes | dict[str, Any]) -> Message:
     else:
         if len(raw) > MAX_MESSAGE_BYTES:
             raise ProtocolError("too_large", f"message over {MAX_MESSAGE_BYTES} bytes")
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as err:
-            raise ProtocolError("bad_json", str(err)) from err
-        except RecursionError as err:  # e.g. "[" * 30000: refused, never a crash
-            raise ProtocolError("bad_json", "nested too deeply") from err
+        data = safe_json.loads(raw)
     if not isinstance(data, dict):
         raise ProtocolError("bad_message", "a message is a JSON object")
     if data.get("v") != PROTOCOL_VERSION:
         raise ProtocolError("bad_version", f"expected v={PROTOCOL_VERSION}")
     msg_type = data.get("type")
-    cls = _REGISTRY.get(msg_type) if isinstance(msg_type, str) else None
-    if cls is None:
+    if not isinstance(msg_type, str) or (cls := _REGISTRY.get(msg_type)) is None:
         raise ProtocolError("unknown_type", str(msg_type)[:64])
     fields = {k: v for k, v in data.items() if k not in ("v", "type")}
     msg = _from_json(cls, fields, msg_type)
     if isinstance(msg, CameraSync):
         for camera in msg.cameras:
             camera.validate()
+    if isinstance(msg, AccessRequest) and msg.incident.purpose is not None:
+        try:
+            msg.incident.purpose.validate()
+        except ValueError as err:
+            raise ProtocolError("bad_field", f"access_request.incident.purpose: {err}") from err
     return msg
 
 
@@ -352,7 +358,7 @@ def _hints(cls: type) -> dict[str, Any]:
     return _HINTS[cls]
 
 
-def _from_json(cls: type, data: dict[str, Any], where: str) -> Any:
+def _from_json[T: DataclassInstance](cls: type[T], data: dict[str, Any], where: str) -> T:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = set(data) - set(fields)
     if unknown:
@@ -385,7 +391,7 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
         if not isinstance(value, dict):
             raise ProtocolError("bad_field", f"{where}: expected an object")
         return value
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise ProtocolError("bad_field", f"{where}: expected an object")
         return _from_json(hint, value, where)

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .errors import TokenError, TokenRejection
 from .keys import KeySet
+from .purpose import Purpose, validate_reason
 
 TOKEN_TYPE = "connect-share-access+jwt"
 ALGORITHM = "EdDSA"
@@ -47,6 +48,10 @@ class AccessClaims:
     token_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     window_start: int | None = None
     window_end: int | None = None
+    # Why: agency, offense type, legal basis (claim ``pur``) and the reason (claim ``why``).
+    # Both optional on the wire so tokens of older hubs still verify (as "not stated").
+    purpose: Purpose = field(default_factory=Purpose)
+    reason: str = ""
 
     def to_payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -66,6 +71,10 @@ class AccessClaims:
         }
         if self.window_start is not None and self.window_end is not None:
             payload["win"] = [self.window_start, self.window_end]
+        if self.purpose.stated:
+            payload["pur"] = self.purpose.to_claim()
+        if self.reason:
+            payload["why"] = self.reason
         return payload
 
 
@@ -97,6 +106,8 @@ def new_claims(
     lifetime_s: int = 900,
     window: tuple[int, int] | None = None,
     now: int | None = None,
+    purpose: Purpose | None = None,
+    reason: str = "",
 ) -> AccessClaims:
     """Claims for a token valid from now; refuses what the verifier would refuse anyway."""
     now = int(time.time()) if now is None else now
@@ -107,6 +118,9 @@ def new_claims(
     unknown = set(scopes) - SCOPES
     if not scopes or unknown:
         raise ValueError(f"scopes must be a non-empty subset of {sorted(SCOPES)}")
+    purpose = purpose or Purpose()
+    purpose.validate()
+    validate_reason(reason)
     return AccessClaims(
         issuer=issuer,
         installation_id=installation_id,
@@ -122,6 +136,8 @@ def new_claims(
         expires_at=now + lifetime_s,
         window_start=window[0] if window else None,
         window_end=window[1] if window else None,
+        purpose=purpose,
+        reason=reason,
     )
 
 
@@ -156,8 +172,7 @@ def verify_token(
     if header.get("typ") != TOKEN_TYPE:
         raise TokenError(TokenRejection.BAD_TYPE, str(header.get("typ")))
     kid = header.get("kid")
-    hub_key = keys.get(kid) if isinstance(kid, str) else None
-    if hub_key is None:
+    if not isinstance(kid, str) or (hub_key := keys.get(kid)) is None:
         raise TokenError(TokenRejection.UNKNOWN_KEY, str(kid))
     # Time is checked by us (after the signature) so that every failure has its own code
     # and tests can pass a fixed clock; PyJWT still checks signature and audience.
@@ -233,6 +248,15 @@ def _claims_from_payload(p: dict[str, Any]) -> AccessClaims:
         and window[0] <= window[1]
     ):
         raise TokenError(TokenRejection.BAD_CLAIM, "win")
+    try:
+        purpose = Purpose.from_claim(p["pur"]) if "pur" in p else Purpose()
+    except ValueError as err:
+        raise TokenError(TokenRejection.BAD_CLAIM, "pur") from err
+    reason = text("why", optional=True)
+    try:
+        validate_reason(reason)
+    except ValueError as err:
+        raise TokenError(TokenRejection.BAD_CLAIM, "why") from err
     return AccessClaims(
         issuer=text("iss"),
         installation_id=text("aud"),
@@ -249,4 +273,6 @@ def _claims_from_payload(p: dict[str, Any]) -> AccessClaims:
         token_id=text("jti"),
         window_start=window[0] if window else None,
         window_end=window[1] if window else None,
+        purpose=purpose,
+        reason=reason,
     )

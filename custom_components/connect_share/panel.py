@@ -1,0 +1,60 @@
+"""The resident's panel and dashboard card: registered with Home Assistant's frontend.
+
+The built JavaScript ships in ``www/`` (HACS installs no build tools; the source and the build
+are in the repository's ``frontend/`` folder and a test checks the shipped files are what the
+build produces). The files are served from the integration's folder; the panel is admin only
+and gets its data through the ``connect_share/*`` websocket commands (``websocket_api.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from homeassistant.components.http.server import StaticPathConfig
+from homeassistant.core import HomeAssistant
+
+from .const import DOMAIN
+
+WWW = Path(__file__).parent / "www"
+STATIC_URL = f"/{DOMAIN}_static"
+PANEL_URL_PATH = "connect-share"
+PANEL_ELEMENT = "connect-share-panel"
+PANEL_FILE = "connect-share-panel.js"
+CARD_FILE = "connect-share-card.js"
+
+
+def request_url(request_id: str) -> str:
+    """Where a notification about a request links to: the panel, that request in focus."""
+    return f"/{PANEL_URL_PATH}?request={request_id}"
+
+
+def _versioned(name: str) -> str:
+    digest = hashlib.sha256((WWW / name).read_bytes()).hexdigest()[:12]
+    return f"{STATIC_URL}/{name}?v={digest}"
+
+
+async def async_setup_frontend(hass: HomeAssistant) -> None:
+    """Serve the files; with the frontend loaded, add the sidebar panel and the card."""
+    await hass.http.async_register_static_paths(
+        [StaticPathConfig(STATIC_URL, str(WWW), cache_headers=False)]
+    )
+    if "frontend" not in hass.config.components:
+        return  # e.g. a headless test instance: the websocket API still works
+    from homeassistant.components import panel_custom
+    from homeassistant.components.frontend import add_extra_js_url
+
+    panel_url, card_url = await hass.async_add_executor_job(
+        lambda: (_versioned(PANEL_FILE), _versioned(CARD_FILE))
+    )
+    add_extra_js_url(hass, card_url)
+    await panel_custom.async_register_panel(
+        hass,
+        frontend_url_path=PANEL_URL_PATH,
+        webcomponent_name=PANEL_ELEMENT,
+        sidebar_title="Connect Share",
+        sidebar_icon="mdi:cctv",
+        module_url=panel_url,
+        require_admin=True,
+        config={},
+    )

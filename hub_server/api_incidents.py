@@ -6,6 +6,7 @@ import re
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -16,6 +17,7 @@ from connect_share_protocol import SCOPES
 from . import audit, grants, purposes
 from .auth import ALL_ROLES, LIVE_ROLES, AuthUser, current_user, policy
 from .errors import ApiError, bad_request, not_found
+from .grant_tokens import tokens_for_officer
 from .incident_access import load_for, visible_incidents
 from .installation_ws import access_request_message
 from .models import (
@@ -183,6 +185,7 @@ async def get_incident(request: web.Request) -> web.Response:
     by_request: dict[str, list[GrantRow]] = defaultdict(list)
     for g in grant_rows:
         by_request[g.request_id].append(g)
+    tokens = await tokens_for_officer(hub, user.id, list(grant_rows), now)
     from .evidence import incident_deliveries  # evidence imports this module's neighbours
 
     delivered = await incident_deliveries(request.app, inc.id)
@@ -190,7 +193,8 @@ async def get_incident(request: web.Request) -> web.Response:
         {
             "incident": incident_json(inc),
             "requests": [
-                request_json(r, by_request.get(r.id, []), user, now, delivered) for r in reqs
+                request_json(r, by_request.get(r.id, []), user, now, tokens, delivered)
+                for r in reqs
             ],
         }
     )
@@ -201,6 +205,7 @@ def request_json(
     grant_rows: list[GrantRow],
     user: AuthUser,
     now: float,
+    tokens: Mapping[str, str] | None = None,
     delivered: set[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The officer's view: per camera only "approved", "pending" or "no_footage", and the
@@ -233,11 +238,14 @@ def request_json(
         "expires_at": req.expires_at,
         "status": "pending" if open_ else "closed",
         "cameras": cameras,
-        "grants": [grant_json(g, user, now) for g in grant_rows],
+        "grants": [grant_json(g, user, now, tokens) for g in grant_rows],
     }
 
 
-def grant_json(g: GrantRow, user: AuthUser, now: float) -> dict[str, Any]:
+def grant_json(
+    g: GrantRow, user: AuthUser, now: float, tokens: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """``tokens``: re-signed tokens (``grant_tokens.tokens_for_officer``); the row has none."""
     data: dict[str, Any] = {
         "grant_id": g.id,
         "request_id": g.request_id,
@@ -257,8 +265,8 @@ def grant_json(g: GrantRow, user: AuthUser, now: float) -> dict[str, Any]:
         "reviewed_at": g.reviewed_at,
         "state": "revoked" if g.revoked_at else ("expired" if g.expires_at <= now else "active"),
     }
-    if g.officer_id == user.id:  # the token names this officer; nobody else needs it
-        data["token"] = g.token
+    if g.officer_id == user.id and tokens and g.id in tokens:
+        data["token"] = tokens[g.id]  # the token names this officer; nobody else needs it
     return data
 
 
@@ -511,7 +519,9 @@ async def get_grant(request: web.Request) -> web.Response:
     g = await _grant_in_path(request)
     if g.officer_id != user.id:
         await load_for(get_hub(request), user, g.incident_id)
-    return web.json_response({"grant": grant_json(g, user, time.time())})
+    now = time.time()
+    tokens = await tokens_for_officer(get_hub(request), user.id, [g], now)
+    return web.json_response({"grant": grant_json(g, user, now, tokens)})
 
 
 @routes.post("/api/v1/grants/{grant_id}/revoke")

@@ -17,6 +17,7 @@ from . import (
     api_sessions,
     api_users,
     purposes,
+    transparency,
 )
 from .audit_view import setup_audit_view_routes
 from .auth import make_auth_middleware
@@ -43,6 +44,7 @@ ROUTE_TABLES = (
     api_audit.routes,
     api_users.routes,
     purposes.routes,
+    transparency.routes,
 )
 
 

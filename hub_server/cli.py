@@ -1,5 +1,5 @@
-"""``connect-share-hub``: serve, migrate, create-user, enrollment-code, rotate-key, verify-audit,
-verify-evidence.
+"""``connect-share-hub``: serve, migrate, create-user, enrollment-code, rotate-key, rotate-kek,
+verify-audit, verify-evidence.
 
 Every option also reads ``CONNECT_SHARE_HUB_<NAME>`` (e.g. ``CONNECT_SHARE_HUB_DATABASE_URL``);
 a flag wins over the variable. The default database is ``connect-share-hub.sqlite3`` in the
@@ -16,16 +16,18 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy import select
 
 from . import __version__, audit, enrollment, users
 from .bootstrap import ensure_bootstrap, resolve_kek
 from .database import Database, migrate
 from .errors import ApiError
 from .evidence_cli import add_verify_evidence_command, verify_evidence
-from .kek import KekError
-from .models import ROLES
+from .kek import ENV_KEK, KekError, load_kek, seal, unseal
+from .models import ROLES, SigningKey
 from .settings import Settings
 from .signing import create_key
 
@@ -84,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("rotate-key", help="add a new signing key; the old one stays in the JWKS")
     sub.add_parser("verify-audit", help="recompute the audit hash chain (exit 1 if broken)")
+    rotate_kek = sub.add_parser(
+        "rotate-kek",
+        help="re-seal the signing keys under a new key-encryption key (stop every hub first)",
+    )
+    rotate_kek.add_argument(
+        "--new-kek-file",
+        help="write the new KEK here (default: replace the current KEK file; required when "
+        "the KEK comes from CONNECT_SHARE_HUB_KEK)",
+    )
     add_verify_evidence_command(sub)
     return parser
 
@@ -156,6 +167,8 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
                 await audit.append(db, session, "key.rotated", actor="cli", kid=kid)
             print(json.dumps({"kid": kid}))
             return 0
+        if args.command == "rotate-kek":
+            return await _rotate_kek(args, db, kek, settings.kek_path())
         if args.command == "verify-audit":
             report = await audit.verify_chain(db)
             print(
@@ -173,6 +186,43 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await db.close()
     raise AssertionError(args.command)  # pragma: no cover - argparse limits the choices
+
+
+async def _rotate_kek(args: argparse.Namespace, db: Database, kek: bytes, kek_path: Path) -> int:
+    """Re-seal every signing key under a new KEK, then put the new KEK in place.
+
+    The new KEK is written first beside its target (``<file>.new``, 0600), the keys are
+    re-sealed in one transaction (each checked to open with the new KEK), and only then
+    does the new file replace the target. A crash in between leaves either the old state
+    or a database sealed under ``<file>.new``: move that file into place.
+    """
+    from_env = bool(os.environ.get(ENV_KEK))
+    if args.new_kek_file:
+        target = Path(args.new_kek_file)
+    elif from_env:
+        print(f"error: the KEK comes from {ENV_KEK}: give --new-kek-file", file=sys.stderr)
+        return 2
+    else:
+        target = kek_path
+    staging = target.with_name(target.name + ".new")
+    new_kek = load_kek(staging, create=True, environ={})
+    assert new_kek is not None
+    if new_kek == kek:
+        print(f"error: {staging} holds the current KEK", file=sys.stderr)
+        return 2
+    async with db.write() as session:
+        rows = (await session.scalars(select(SigningKey))).all()
+        for row in rows:
+            sealed = seal(new_kek, row.kid, unseal(kek, row.kid, row.private_pem))
+            unseal(new_kek, row.kid, sealed)  # opens with the new KEK before anything commits
+            row.private_pem = sealed
+        await audit.append(db, session, "kek.rotated", actor="cli", keys=len(rows))
+    os.replace(staging, target)
+    result: dict[str, object] = {"kek_file": str(target), "keys_resealed": len(rows)}
+    if from_env:
+        result["next"] = f"set {ENV_KEK} to the content of {target} before starting the hub"
+    print(json.dumps(result))
+    return 0
 
 
 async def _create_user(args: argparse.Namespace, db: Database) -> int:

@@ -1,11 +1,22 @@
 """Evidence: footage the resident chose to share, with its signed manifest.
 
-Upload (``POST /api/v1/evidence``, multipart: ``manifest`` then ``file``) is authenticated
-by the manifest itself: it must be signed by the key the installation enrolled with, name
-a footage request to that installation which the resident approved for that camera, and
-the event must overlap the requested window. The manifest is checked before a byte of the
-file is read; the file is streamed to a temp file, hashed, and kept only if its size and
-sha256 match. Stored files expire after a retention period.
+Upload, in two steps (issue 12 item 8):
+
+1. ``POST /api/v1/evidence/uploads`` with the signed manifest (JSON). It must be signed by
+   the key the installation enrolled with, be fresh (``created_ms`` within a day), name a
+   footage request to that installation which the resident approved for that camera, and
+   the event must overlap the requested window. A refusal writes nothing. The answer is a
+   random one-time upload id (``evidence_uploads``, valid ``upload_ttl_s``). Each manifest
+   gives one id only: a replayed signed manifest is refused (409 ``manifest_replayed``).
+2. ``PUT /api/v1/evidence/uploads/{upload_id}`` with the file as the raw body and the
+   installation's signature over the id (``connect_share_protocol.evidence.sign_upload_id``)
+   in the ``X-Connect-Share-Upload-Signature`` header. The signature is checked, and the
+   request re-checked (revoked grant, closed incident), before a byte of the body is read;
+   then the id is spent, the file streamed to a temp file, hashed, and kept only if its size
+   and sha256 match. Only then, with the caller known, is a mismatch audited as
+   ``evidence.rejected``.
+
+Stored files expire after a retention period.
 
 Download is for the officers tied to the request (who asked, whose grant, who opened the
 incident) and supervisors/admins; every download is in the audit log. The manifest bundle
@@ -31,29 +42,33 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from aiohttp import BodyPartReader, web
-from sqlalchemy import select
+import aiohttp
+from aiohttp import web
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from connect_share_protocol import fingerprint, public_key_from_b64
 from connect_share_protocol.evidence import (
+    UPLOAD_SIGNATURE_HEADER,
     EvidenceManifest,
     EvidenceMismatch,
     canonical_json,
     check_digest,
     verify_manifest,
+    verify_upload_signature,
 )
 
 from . import audit, openapi
 from .auth import ALL_ROLES, AuthUser, current_user, policy
-from .errors import ApiError, bad_request, not_found
+from .errors import ApiError, not_found
 from .installation_signatures import claimed_installation_id, verified_by_installation
-from .models import AccessRequestRow, GrantRow, Incident, Installation
+from .models import AccessRequestRow, EvidenceUpload, GrantRow, Incident, Installation
 from .state import HUB, get_hub
 from .summaries import setup_summary_routes
-from .validation import HEX_ID, parse_json, path_id
+from .validation import HEX_ID, path_id, read_json
 
 _LOGGER = logging.getLogger(__name__)
 ENV_PREFIX = "CONNECT_SHARE_HUB_EVIDENCE_"
@@ -62,6 +77,9 @@ SUPERVISING_ROLES = frozenset({"supervisor", "admin"})
 PRUNE_EVERY_S = 3600.0
 DEFAULT_RETENTION_DAYS = 90.0
 DEFAULT_MAX_MB = 512
+DEFAULT_UPLOAD_TTL_S = 3600.0
+MANIFEST_MAX_AGE_S = 86400.0  # a manifest is signed when the resident shares
+MANIFEST_MAX_SKEW_S = 600.0  # the resident's clock may be a little ahead
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +87,7 @@ class EvidenceConfig:
     root: Path
     retention_days: float = DEFAULT_RETENTION_DAYS
     max_bytes: int = DEFAULT_MAX_MB * 1024 * 1024
+    upload_ttl_s: float = DEFAULT_UPLOAD_TTL_S
 
     @classmethod
     def from_env(cls, database_url: str, environ: dict[str, str] | None = None) -> EvidenceConfig:
@@ -80,6 +99,7 @@ class EvidenceConfig:
             root=Path(root),
             retention_days=float(env.get(ENV_PREFIX + "RETENTION_DAYS", DEFAULT_RETENTION_DAYS)),
             max_bytes=int(float(env.get(ENV_PREFIX + "MAX_MB", DEFAULT_MAX_MB)) * 1024 * 1024),
+            upload_ttl_s=float(env.get(ENV_PREFIX + "UPLOAD_TTL_S", DEFAULT_UPLOAD_TTL_S)),
         )
 
 
@@ -127,24 +147,6 @@ def _write_json(path: Path, data: Any) -> None:
 # -- upload ------------------------------------------------------------------------------
 
 
-async def _read_manifest(reader: Any) -> tuple[dict[str, Any], BodyPartReader]:
-    part = await reader.next()
-    if not isinstance(part, BodyPartReader) or part.name != "manifest":
-        raise bad_request("bad_upload", "the first part must be 'manifest'")
-    raw = b""
-    while chunk := await part.read_chunk(4096):
-        raw += chunk
-        if len(raw) > MAX_MANIFEST_BYTES:
-            raise ApiError(413, "body_too_large", "the manifest is too large")
-    signed = parse_json(raw, "manifest")
-    if not isinstance(signed, dict):
-        raise bad_request("bad_manifest", "the manifest part is a JSON object")
-    file_part = await reader.next()
-    if not isinstance(file_part, BodyPartReader) or file_part.name != "file":
-        raise bad_request("bad_upload", "the second part must be 'file'")
-    return signed, file_part
-
-
 async def _authorise_upload(
     request: web.Request, signed: dict[str, Any]
 ) -> tuple[EvidenceManifest, Installation, AccessRequestRow, Incident]:
@@ -177,7 +179,7 @@ async def _authorise_upload(
 
 
 async def _receive_file(
-    part: BodyPartReader, manifest: EvidenceManifest, incoming: Path, max_bytes: int
+    part: aiohttp.StreamReader, manifest: EvidenceManifest, incoming: Path, max_bytes: int
 ) -> Path:
     """Stream to a temp file; EvidenceMismatch unless size and sha256 match exactly."""
     if manifest.size > max_bytes:
@@ -189,7 +191,7 @@ async def _receive_file(
     handle = os.fdopen(fd, "wb")
     digest, size = hashlib.sha256(), 0
     try:
-        while chunk := await part.read_chunk(256 * 1024):
+        while chunk := await part.read(256 * 1024):
             size += len(chunk)
             if size > manifest.size:  # more than promised: stop reading now
                 raise EvidenceMismatch(f"more than the manifest's {manifest.size} bytes")
@@ -204,19 +206,110 @@ async def _receive_file(
     return tmp
 
 
+async def _load_upload(request: web.Request, upload_id: str) -> EvidenceUpload:
+    async with get_hub(request).db.read() as session:
+        upload = await session.get(EvidenceUpload, upload_id)
+    if upload is None:
+        raise not_found("upload")
+    return upload
+
+
+async def _authenticate_upload(request: web.Request, upload: EvidenceUpload) -> None:
+    """The installation's signature over the upload id, from the header; 401/403 if not."""
+    signature = request.headers.get(UPLOAD_SIGNATURE_HEADER)
+    if not signature:
+        raise ApiError(
+            401, "not_authenticated", f"sign the upload id and send it as {UPLOAD_SIGNATURE_HEADER}"
+        )
+    async with get_hub(request).db.read() as session:
+        await verified_by_installation(
+            session,
+            upload.installation_id,
+            lambda key, _doc: verify_upload_signature(key, upload.id, signature),
+            {},
+        )
+
+
+async def _spend_upload(request: web.Request, upload: EvidenceUpload) -> None:
+    """Mark the id used (exactly one caller wins); 409 if it was, 410 if it expired."""
+    now = time.time()
+    if upload.used_at is not None:
+        raise ApiError(409, "upload_used", "this upload id was used already")
+    if upload.expires_at <= now:
+        raise ApiError(410, "upload_expired", "this upload id expired; ask for a new one")
+    async with get_hub(request).db.write() as session:
+        result = await session.execute(
+            update(EvidenceUpload)
+            .where(EvidenceUpload.id == upload.id, EvidenceUpload.used_at.is_(None))
+            .values(used_at=now)
+        )
+        spent = cast(CursorResult[Any], result).rowcount == 1
+    if not spent:
+        raise ApiError(409, "upload_used", "this upload id was used already")
+
+
 @policy(public=True)  # authenticated by the installation's signature on the manifest
-async def upload_evidence(request: web.Request) -> web.Response:
+async def create_upload(request: web.Request) -> web.Response:
+    """Check a signed manifest (nothing is written if refused) and answer a one-time id."""
     hub = get_hub(request)
     config = request.app[EVIDENCE]
-    if not request.content_type.startswith("multipart/"):
-        raise ApiError(415, "unsupported_media_type", "send multipart/form-data")
-    reader = await request.multipart()
-    signed, file_part = await _read_manifest(reader)
+    signed = await read_json(request)
+    manifest, inst, _req, _incident = await _authorise_upload(request, signed)
+    now = time.time()
+    created_s = manifest.created_ms / 1000
+    if created_s < now - MANIFEST_MAX_AGE_S or created_s > now + MANIFEST_MAX_SKEW_S:
+        raise ApiError(403, "manifest_stale", "sign a fresh manifest (created_ms is not now)")
+    if manifest.size > config.max_bytes:
+        limit = config.max_bytes
+        raise ApiError(413, "body_too_large", f"evidence files are at most {limit} bytes")
+    upload = EvidenceUpload(
+        id=uuid.uuid4().hex,
+        installation_id=inst.id,
+        manifest_sha256=hashlib.sha256(manifest.canonical()).hexdigest(),
+        signed_manifest=canonical_json(signed).decode("ascii"),
+        created_at=now,
+        expires_at=now + config.upload_ttl_s,
+    )
+    try:
+        async with hub.db.write() as session:
+            session.add(upload)
+    except IntegrityError as err:
+        raise ApiError(
+            409, "manifest_replayed", "this manifest was used already; sign a new one"
+        ) from err
+    return web.json_response(
+        {
+            "upload_id": upload.id,
+            "upload_path": f"/api/v1/evidence/uploads/{upload.id}",
+            "expires_at": upload.expires_at,
+        },
+        status=201,
+    )
+
+
+@policy(public=True)  # authenticated by the installation's signature on the upload id
+async def upload_evidence(request: web.Request) -> web.Response:
+    """The file for a one-time upload id; nothing is read before the caller is known."""
+    hub = get_hub(request)
+    config = request.app[EVIDENCE]
+    upload_id = request.match_info["upload_id"]
+    if not HEX_ID.match(upload_id):
+        raise not_found("upload")
+    upload = await _load_upload(request, upload_id)
+    await _authenticate_upload(request, upload)
+    # From here on the caller is the installation. The grant may have been revoked or the
+    # incident closed since the id was issued: check again, then spend the id.
+    signed = json.loads(upload.signed_manifest)
     manifest, inst, req, incident = await _authorise_upload(request, signed)
+    if request.content_length is not None and request.content_length > manifest.size:
+        raise ApiError(413, "body_too_large", f"the manifest promises {manifest.size} bytes")
+    await _spend_upload(request, upload)
     evidence_id = evidence_id_for(signed)
     target = config.root / evidence_id
     try:
-        tmp = await _receive_file(file_part, manifest, config.root / ".incoming", config.max_bytes)
+        tmp = await _receive_file(
+            request.content, manifest, config.root / ".incoming", config.max_bytes
+        )
     except EvidenceMismatch as err:
         async with hub.db.write() as session:
             await audit.append(
@@ -228,13 +321,14 @@ async def upload_evidence(request: web.Request) -> web.Response:
                 incident_id=incident.id,
                 request_id=req.id,
                 camera_id=manifest.camera_id,
+                upload_id=upload.id,
                 reason=err.detail,
             )
         raise ApiError(422, "evidence_mismatch", err.detail) from err
     if target.exists():
         tmp.unlink(missing_ok=True)
         record = _read_record(target)
-        return web.json_response({"evidence": record, "stored": False}, status=200)
+        return web.json_response({"evidence": _public(record), "stored": False}, status=200)
     now = time.time()
     record = {
         "evidence_id": evidence_id,
@@ -450,6 +544,11 @@ def prune_expired(root: Path, now: float | None = None) -> list[dict[str, Any]]:
 
 async def prune_and_audit(app: web.Application, now: float | None = None) -> int:
     hub = app[HUB]
+    # Upload ids older than any manifest the hub would still accept can go: their
+    # manifests are refused as stale anyway, so the replay check does not need them.
+    cutoff = (time.time() if now is None else now) - 2 * MANIFEST_MAX_AGE_S
+    async with hub.db.write() as session:
+        await session.execute(delete(EvidenceUpload).where(EvidenceUpload.created_at < cutoff))
     removed = await asyncio.get_running_loop().run_in_executor(
         None, prune_expired, app[EVIDENCE].root, now
     )
@@ -484,13 +583,43 @@ async def _start_pruning(app: web.Application) -> None:
 
 _ALL = tuple(ALL_ROLES)
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {
-    "/api/v1/evidence": {
+    "/api/v1/evidence/uploads": {
         "post": openapi._op(
-            "Upload shared footage: multipart 'manifest' (signed JSON) then 'file'. "
-            "Authenticated by the installation's signature on the manifest.",
+            "Check a signed evidence manifest ({manifest, signature}) and get a one-time "
+            "upload id. Authenticated by the installation's signature on the manifest; "
+            "each manifest is accepted once (409 manifest_replayed).",
+            body="SignedManifest",
             ok=201,
-            errors=(400, 403, 409, 413, 415, 422),
+            errors=(403, 409),
         )
+    },
+    "/api/v1/evidence/uploads/{upload_id}": {
+        "put": {
+            **openapi._op(
+                "Send the file (raw body) for a one-time upload id, with the installation's "
+                f"signature over the id in {UPLOAD_SIGNATURE_HEADER}; checked before the "
+                "body is read.",
+                ok=201,
+                errors=(401, 403, 404, 409, 410, 413, 422),
+                params=[
+                    openapi._path("upload_id"),
+                    {
+                        "name": UPLOAD_SIGNATURE_HEADER,
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                ],
+            ),
+            "requestBody": {
+                "required": True,
+                # Any Content-Type (the manifest names the file's); the bytes must match
+                # the manifest's size and sha256.
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            },
+        }
     },
     "/api/v1/incidents/{incident_id}/evidence": {
         "get": openapi._op(
@@ -530,7 +659,8 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
 def setup_evidence_routes(app: web.Application, config: EvidenceConfig | None = None) -> None:
     """Register the evidence routes, their OpenAPI entries and the retention task."""
     app[EVIDENCE] = config or EvidenceConfig.from_env(app[HUB].settings.database_url)
-    app.router.add_post("/api/v1/evidence", upload_evidence)
+    app.router.add_post("/api/v1/evidence/uploads", create_upload)
+    app.router.add_put("/api/v1/evidence/uploads/{upload_id}", upload_evidence)
     app.router.add_get("/api/v1/incidents/{incident_id}/evidence", list_incident_evidence)
     app.router.add_get("/api/v1/evidence/{evidence_id}", get_evidence)
     app.router.add_get("/api/v1/evidence/{evidence_id}/manifest", get_manifest)

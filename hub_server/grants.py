@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from dataclasses import asdict
 
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from connect_share_protocol.messages import Decision, Error, Grant, Message, Rev
 from connect_share_protocol.tokens import new_claims
 
 from . import audit
+from .grant_tokens import StoredToken
 from .message_ids import Mark
 from .models import AccessRequestRow, GrantRow, Incident, User
 from .purposes import purpose_of
@@ -128,7 +130,7 @@ async def handle_decision(
                     window_start=req.window_start if window else None,
                     window_end=req.window_end if window else None,
                     kid=keys.current.kid,
-                    token=token,
+                    **asdict(StoredToken.of(token)),  # hash and claims, not the token
                     issued_at=float(claims.issued_at),
                     expires_at=float(claims.expires_at),
                     max_fps=max(0.1, min(msg.max_fps, 30.0)),

@@ -193,7 +193,7 @@ class AccessRequestRow(Base):
 
 
 class GrantRow(Base):
-    """An issued access token (``id`` is its ``jti``)."""
+    """An issued access token (``id`` is its ``jti``); the token itself is not stored."""
 
     __tablename__ = "grants"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -206,7 +206,11 @@ class GrantRow(Base):
     window_start: Mapped[float | None] = mapped_column(Double, nullable=True)
     window_end: Mapped[float | None] = mapped_column(Double, nullable=True)
     kid: Mapped[str] = mapped_column(String(64))
-    token: Mapped[str] = mapped_column(Text)
+    # Not the token (issue 12 item 2): its hash and the unsigned parts, re-signed when
+    # needed (hub_server/grant_tokens.py).
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    token_header: Mapped[str] = mapped_column(Text)
+    claims: Mapped[str] = mapped_column(Text)
     issued_at: Mapped[float] = mapped_column(Double, index=True)
     expires_at: Mapped[float] = mapped_column(Double)
     max_fps: Mapped[float] = mapped_column(Double, default=5.0)
@@ -266,3 +270,25 @@ class ProcessedMessage(Base):
     installation_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     msg_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     processed_at: Mapped[float] = mapped_column(Double, index=True)
+
+
+class EvidenceUpload(Base):
+    """A one-time upload id for one checked, signed evidence manifest (issue 12 item 8).
+
+    ``manifest_sha256`` (of the manifest's canonical JSON) is unique, so a signed manifest
+    can be turned into an upload id only once; the row is kept after use for that reason
+    (pruned once the manifest is too old to be accepted anyway).
+    """
+
+    __tablename__ = "evidence_uploads"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    installation_id: Mapped[str] = mapped_column(ForeignKey("installations.id"))
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    signed_manifest: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Double, index=True)
+    expires_at: Mapped[float] = mapped_column(Double)
+    used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("manifest_sha256", name="uq_evidence_uploads_manifest_sha256"),
+    )

@@ -70,6 +70,13 @@ SCHEMAS: dict[str, Any] = {
             "note": {"type": "string", "maxLength": 200},
         }
     ),
+    "SignedManifest": _obj(
+        {
+            "manifest": {**ANY_OBJ, "description": "connect_share_protocol EvidenceManifest"},
+            "signature": {**STR, "description": "base64url Ed25519 signature"},
+        },
+        ["manifest", "signature"],
+    ),
     "Enroll": _obj(
         {
             "code": _text(64),
@@ -206,6 +213,16 @@ PATHS: dict[str, dict[str, Any]] = {
     "/.well-known/jwks.json": {"get": _op("The hub's current and previous signing keys")},
     "/healthz": {"get": _op("Liveness and database check", errors=(503,))},
     "/api/v1/transparency": {"get": _op("Public monthly counts, no personal data")},
+    "/transparency": {
+        "get": _op(
+            "Public page: monthly counts by offense type, legal basis and agency",
+            content_type="text/html",
+        )
+    },
+    "/transparency.json": {
+        "get": _op("The same counts as JSON (1..4 shown as <5), from the audit log")
+    },
+    "/transparency.csv": {"get": _op("The same counts as CSV", content_type="text/csv")},
     "/api/openapi.json": {"get": _op("This document")},
     "/api/v1/auth/login": {
         "post": _op(

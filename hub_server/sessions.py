@@ -11,6 +11,7 @@ from connect_share_protocol.messages import SessionClose, SessionOpen, new_sessi
 from . import audit, neutral
 from .auth import AuthUser
 from .errors import ApiError, not_found
+from .grant_tokens import grant_token
 from .message_ids import Mark
 from .models import GrantRow, Incident, LiveSessionRow
 from .relay import RelaySession
@@ -54,11 +55,12 @@ async def open_session(
     if conn is None:
         raise ApiError(409, "installation_offline", "the installation is not connected")
 
+    token = await grant_token(hub, grant)  # re-signed: the row keeps no token
     live = await begin(hub, user, grant, camera_id)
     sent = await conn.send(
         SessionOpen(
             session_id=live.id,
-            token=grant.token,
+            token=token,
             camera_id=camera_id,
             scope="live",
             fps=min(fps, grant.max_fps),

@@ -61,6 +61,7 @@ class KeyStore:
     def __init__(self) -> None:
         self._current: CurrentKey | None = None
         self._keyset: KeySet | None = None
+        self._private: dict[str, Ed25519PrivateKey] = {}
         self._loaded_at = 0.0
 
     def needs_reload(self) -> bool:
@@ -77,8 +78,10 @@ class KeyStore:
         published = [
             r for r in rows if r.retired_at is None or now - r.retired_at < RETIRED_KEY_GRACE_S
         ]
-        self._current = CurrentKey(current.kid, _private_key(kek, current))
-        self._keyset = KeySet(HubKey(r.kid, _private_key(kek, r).public_key()) for r in published)
+        private = {r.kid: _private_key(kek, r) for r in published}
+        self._current = CurrentKey(current.kid, private[current.kid])
+        self._keyset = KeySet(HubKey(kid, key.public_key()) for kid, key in private.items())
+        self._private = private
         self._loaded_at = time.monotonic()
 
     @property
@@ -86,6 +89,10 @@ class KeyStore:
         if self._current is None:
             raise RuntimeError("keys not loaded")
         return self._current
+
+    def private_key(self, kid: str) -> Ed25519PrivateKey | None:
+        """A published key (current, or retired within the grace period) to re-sign with."""
+        return self._private.get(kid)
 
     @property
     def keyset(self) -> KeySet:

@@ -16,6 +16,7 @@ from . import sessions
 from .auth import AuthUser
 from .connections import InstallationConnection
 from .errors import ApiError
+from .grant_tokens import grant_token
 from .models import GrantRow
 from .relay import RelaySession, Viewer
 from .state import Hub
@@ -64,7 +65,7 @@ async def _first_frame(
 ) -> bytes:
     opened = SessionOpen(
         session_id=live.id,
-        token=grant.token,
+        token=await grant_token(hub, grant),  # re-signed: the row keeps no token
         camera_id=live.camera_id,
         scope="snapshot",
         fps=min(SNAPSHOT_FPS, grant.max_fps),

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import csv
+import html
+import io
+import json
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from aiohttp import web
 from sqlalchemy import select
 
+from .auth import policy
 from .database import Database
-from .models import AccessRequestRow, GrantRow, Incident, LiveSessionRow
+from .models import AccessRequestRow, AuditEntry, GrantRow, Incident, LiveSessionRow
+from .state import get_hub
 
 COUNTS = (
     "incidents",
@@ -79,3 +87,184 @@ async def monthly_counts(db: Database, now: float | None = None) -> list[dict[st
             row[name] = round(value, 1) if name == "minutes_watched" else int(value)
         result.append(row)
     return result
+
+
+# --- /transparency: monthly counts by offense type, legal basis and agency (issue 14) -------
+#
+# Computed from the hash-chained audit log alone (not from the mutable tables), so anyone
+# holding the chain can recompute them. Only counts: no names, ids, places or case numbers;
+# a count of 1..4 is published as "<5".
+
+BREAKDOWN_COUNTS = (
+    "searches",
+    "requests",
+    "approvals",
+    "no_footage",
+    "live_sessions",
+    "minutes_watched",
+    "evidence_items",
+    "deleted_by_retention",
+)
+SMALL = 5
+NOT_STATED = "not_stated"
+NO_BASIS = "none"  # searches and incident-level records have no legal basis of their own
+
+routes = web.RouteTableDef()
+
+Key = tuple[str, str, str, str]  # month, offense_code, legal_basis, agency
+
+
+def raw_breakdown(
+    entries: Iterable[tuple[float, str, str | None, dict[str, Any]]],
+) -> dict[Key, dict[str, float]]:
+    """Exact counts from audit entries ``(ts, action, incident_id, detail)`` in chain order."""
+    counts: dict[Key, dict[str, float]] = defaultdict(lambda: dict.fromkeys(BREAKDOWN_COUNTS, 0))
+    incident: dict[str, tuple[str, str]] = {}  # incident -> offense, agency
+    request: dict[str, tuple[str, str, str]] = {}  # request -> offense, basis, agency
+    token: dict[str, tuple[str, str, str]] = {}
+    live: dict[str, tuple[str, str, str]] = {}  # live (not snapshot) session -> purpose
+
+    def inc_of(inc_id: str | None) -> tuple[str, str]:
+        return incident.get(inc_id or "", (NOT_STATED, NOT_STATED))
+
+    def add(ts: float, purpose: tuple[str, str, str], name: str, amount: float = 1) -> None:
+        counts[(month_of(ts), *purpose)][name] += amount
+
+    for ts, action, inc_id, d in entries:
+        if action == "incident.opened":
+            incident[inc_id or ""] = (
+                d.get("offense_code") or NOT_STATED,
+                d.get("agency_id") or NOT_STATED,
+            )
+        elif action == "search.radius":
+            offense, agency = inc_of(inc_id)
+            add(ts, (offense, NO_BASIS, agency), "searches")
+        elif action == "request.created":
+            offense, agency = inc_of(inc_id)
+            key = (offense, d.get("legal_basis") or NOT_STATED, agency)
+            request[str(d.get("request_id"))] = key
+            add(ts, key, "requests")
+        elif action == "request.answered":
+            add(ts, request.get(str(d.get("request_id")), _unknown(inc_of(inc_id))), "approvals")
+        elif action == "request.expired" and d.get("no_footage_camera_ids"):
+            add(ts, request.get(str(d.get("request_id")), _unknown(inc_of(inc_id))), "no_footage")
+        elif action == "token.issued":
+            token[str(d.get("token_id"))] = request.get(
+                str(d.get("request_id")), _unknown(inc_of(inc_id))
+            )
+        elif action == "session.start" and d.get("scope", "live") == "live":
+            key = token.get(str(d.get("token_id")), _unknown(inc_of(inc_id)))
+            live[str(d.get("session_id"))] = key
+            add(ts, key, "live_sessions")
+        elif action == "session.stop" and str(d.get("session_id")) in live:
+            minutes = max(0.0, float(d.get("duration_s") or 0.0)) / 60
+            add(ts, live[str(d["session_id"])], "minutes_watched", minutes)
+        elif action == "evidence.received":
+            add(
+                ts,
+                request.get(str(d.get("request_id")), _unknown(inc_of(inc_id))),
+                "evidence_items",
+            )
+        elif action == "evidence.expired":
+            offense, agency = inc_of(inc_id)
+            add(ts, (offense, NO_BASIS, agency), "deleted_by_retention")
+    return counts
+
+
+def _unknown(inc: tuple[str, str]) -> tuple[str, str, str]:
+    return (inc[0], NOT_STATED, inc[1])
+
+
+def publishable(value: float, name: str) -> int | float | str:
+    """What may be published: exact zero or at least ``SMALL``; 1..4 becomes "<5"."""
+    shown = round(value, 1) if name == "minutes_watched" else int(value)
+    return "<5" if 0 < shown < SMALL else shown
+
+
+def breakdown_rows(raw: dict[Key, dict[str, float]]) -> list[dict[str, Any]]:
+    rows = []
+    for key in sorted(raw):
+        month, offense, basis, agency = key
+        row: dict[str, Any] = {
+            "month": month,
+            "offense_code": offense,
+            "legal_basis": basis,
+            "agency": agency,
+        }
+        row.update({n: publishable(raw[key][n], n) for n in BREAKDOWN_COUNTS})
+        rows.append(row)
+    return rows
+
+
+async def breakdown(db: Database) -> list[dict[str, Any]]:
+    async def read() -> list[tuple[float, str, str | None, dict[str, Any]]]:
+        async with db.read() as s:
+            result = await s.execute(
+                select(
+                    AuditEntry.ts, AuditEntry.action, AuditEntry.incident_id, AuditEntry.detail
+                ).order_by(AuditEntry.seq)
+            )
+            return [(ts, action, inc, json.loads(detail)) for ts, action, inc, detail in result]
+
+    return breakdown_rows(raw_breakdown(await read()))
+
+
+CSV_FIELDS = ("month", "offense_code", "legal_basis", "agency", *BREAKDOWN_COUNTS)
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+@routes.get("/transparency.json")
+@policy(public=True)
+async def transparency_json(request: web.Request) -> web.Response:
+    hub = get_hub(request)
+    return web.json_response(
+        {
+            "hub": hub.settings.hub_name,
+            "agency": hub.settings.agency_name,
+            "small_counts": f"counts from 1 to {SMALL - 1} are shown as <{SMALL}",
+            "source": "the hub's hash-chained audit log",
+            "rows": await breakdown(hub.db),
+        },
+        headers={"Cache-Control": "max-age=300"},
+    )
+
+
+@routes.get("/transparency.csv")
+@policy(public=True)
+async def transparency_csv(request: web.Request) -> web.Response:
+    rows = await breakdown(get_hub(request).db)
+    return web.Response(
+        text=to_csv(rows),
+        content_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="transparency.csv"'},
+    )
+
+
+@routes.get("/transparency")
+@policy(public=True)
+async def transparency_page(request: web.Request) -> web.Response:
+    hub = get_hub(request)
+    rows = await breakdown(hub.db)
+    head = "".join(f"<th>{html.escape(n.replace('_', ' '))}</th>" for n in CSV_FIELDS)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(r[n]))}</td>" for n in CSV_FIELDS) + "</tr>"
+        for r in rows
+    )
+    page = (
+        "<!doctype html><html lang=en><meta charset=utf-8>"
+        f"<title>Transparency: {html.escape(hub.settings.hub_name)}</title>"
+        f"<h1>Camera access by {html.escape(hub.settings.agency_name)}</h1>"
+        "<p>Monthly counts by offense type, legal basis and agency, computed from the hub's "
+        f"hash-chained audit log. Counts from 1 to {SMALL - 1} are shown as &lt;{SMALL}. "
+        "No personal data. Download: <a href=transparency.csv>CSV</a>, "
+        "<a href=transparency.json>JSON</a>.</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></html>"
+    )
+    return web.Response(text=page, content_type="text/html")

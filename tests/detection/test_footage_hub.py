@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -135,18 +136,20 @@ async def test_footage_request_with_chain_of_custody(tmp_path, shared_dir, capsy
             installation_id=sim.installation_id,
             kinds=("clip",),
         )
-        # Uploading the same signed manifest again finds the stored copy.
+        # A signed manifest is accepted once: uploading it again is refused (a retry signs
+        # a new manifest).
         manifest, content = build_evidence(
             shown[0],
             "clip",
             installation_id=sim.installation_id,
             request=request,
             camera_masked=False,
-            now=1_800_000_000,
         )
         first = await upload_evidence(http, hub.url, sim.key, manifest, content)
-        again = await upload_evidence(http, hub.url, sim.key, manifest, content)
-        assert first["evidence_id"] == again["evidence_id"]
+        with pytest.raises(UploadError) as replayed:
+            await upload_evidence(http, hub.url, sim.key, manifest, content)
+        assert (replayed.value.status, replayed.value.code) == (409, "manifest_replayed")
+        assert first["sha256"] == clip_records[0]["sha256"]
 
         # 3. The officer lists and downloads; a bystander analyst may not.
         listed = await api.expect(
@@ -227,15 +230,17 @@ async def test_tampered_or_unauthorised_uploads_are_refused(tmp_path, shared_dir
         flipped = content[:-10] + bytes(b ^ 0xFF for b in content[-10:])
         err = await refused(sim.key, manifest, flipped)
         assert (err.status, err.code) == (422, "evidence_mismatch")
-        err = await refused(sim.key, manifest, content + b"extra")
-        assert (err.status, err.code) == (422, "evidence_mismatch")
+        # More bytes than promised: refused from the Content-Length, before reading. (A
+        # manifest is spent once: the next try signs a new one.)
+        err = await refused(
+            sim.key, replace(manifest, created_ms=manifest.created_ms + 1), content + b"extra"
+        )
+        assert (err.status, err.code) == (413, "body_too_large")
         # Signed by a key that is not the installation's.
         err = await refused(Ed25519PrivateKey.generate(), manifest, content)
         assert (err.status, err.code) == (403, "bad_signature")
         # A camera the resident did not approve, a request that is not theirs, a time
         # outside the window.
-        from dataclasses import replace
-
         for change, code in (
             ({"camera_id": "cam-back"}, "camera_not_approved"),
             ({"request_id": "f" * 32}, "no_such_request"),
@@ -255,20 +260,22 @@ async def test_tampered_or_unauthorised_uploads_are_refused(tmp_path, shared_dir
         # Nothing was stored by any refused upload.
         root = hub.app[hub_evidence.EVIDENCE].root
         assert not [p for p in root.iterdir() if p.name != ".incoming"] if root.exists() else True
-        # Not multipart / wrong part order: clear 4xx, no crash.
-        status, body = await api.call("POST", "/api/v1/evidence", json={"x": 1})
-        assert status == 415
+        # Not JSON / no signature / an unknown upload id: clear 4xx, no crash.
         form = aiohttp.FormData()
         form.add_field("file", b"abc", filename="a.jpg")
-        async with http.post(f"{hub.url}/api/v1/evidence", data=form) as resp:
-            assert resp.status == 400
+        async with http.post(f"{hub.url}/api/v1/evidence/uploads", data=form) as resp:
+            assert resp.status == 415
+        status, body = await api.call("POST", "/api/v1/evidence/uploads", json={"x": 1})
+        assert status == 400
+        async with http.put(f"{hub.url}/api/v1/evidence/uploads/{'0' * 32}", data=b"a") as resp:
+            assert resp.status == 404
         rejected = [
             e
             for e in await hub.client(await hub.create_user(role="admin")).audit(
                 action="evidence.rejected"
             )
         ]
-        assert len(rejected) == 2
+        assert len(rejected) == 1
         # A revoked footage grant ends the right to upload for that camera.
         admin = hub.client(await hub.create_user(role="admin"))
         grant = await api.wait_for_grant(incident["incident_id"], "cam-front", scope="clip")
@@ -312,10 +319,7 @@ async def test_bad_input_is_a_clear_4xx(tmp_path):
         incident = await api.open_incident(*HOME, radius_m=300)
 
         async def post_manifest(manifest: object) -> int:
-            form = aiohttp.FormData()
-            form.add_field("manifest", json.dumps(manifest), content_type="application/json")
-            form.add_field("file", b"abc", filename="a.jpg")
-            async with http.post(f"{hub.url}/api/v1/evidence", data=form) as resp:
+            async with http.post(f"{hub.url}/api/v1/evidence/uploads", json=manifest) as resp:
                 assert resp.content_type == "application/json"
                 return resp.status
 

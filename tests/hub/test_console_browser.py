@@ -15,17 +15,20 @@ import asyncio
 import contextlib
 import hashlib
 import io
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import aiohttp
 import pytest
 from PIL import Image, ImageDraw
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from connect_share_protocol.evidence import EvidenceManifest, sign_manifest
+from connect_share_protocol.evidence import (
+    UPLOAD_SIGNATURE_HEADER,
+    EvidenceManifest,
+    sign_manifest,
+    sign_upload_id,
+)
 from tests.hub.console_browser import Browser, screenshot_path, start_chromium
 from tests.hub_harness import HubHarness, SimulatedInstallation, camera, running_hub
 
@@ -93,11 +96,12 @@ async def share_evidence(
         event_id="evt-1",
         labels=("person", "car"),
     )
-    form = aiohttp.FormData()
-    signed = json.dumps(sign_manifest(sim.key, manifest)).encode()
-    form.add_field("manifest", signed, filename="m.json", content_type="application/json")
-    form.add_field("file", content, filename=manifest.file_name, content_type="video/mp4")
-    async with hub.http.post(hub.url + "/api/v1/evidence", data=form) as resp:
+    uploads = hub.url + "/api/v1/evidence/uploads"
+    async with hub.http.post(uploads, json=sign_manifest(sim.key, manifest)) as resp:
+        assert resp.status == 201, await resp.text()
+        upload_id = (await resp.json())["upload_id"]
+    headers = {UPLOAD_SIGNATURE_HEADER: sign_upload_id(sim.key, upload_id)}
+    async with hub.http.put(f"{uploads}/{upload_id}", data=content, headers=headers) as resp:
         assert resp.status == 201, await resp.text()
     return manifest
 

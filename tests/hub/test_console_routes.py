@@ -69,11 +69,14 @@ async def test_page_has_no_inline_script_or_style() -> None:
     assert "<script>" not in html and "style=" not in html
     assert not re.search(r"\son[a-z]+=", html), "inline event handler"
     files = {"index.html", "app.js", "time.js", "map.js", "place.js", "audit.js"}
-    files |= {"style.css", "favicon.svg"}
+    files |= {"style.css", "favicon.svg", "admin.html", "admin.js"}
     assert set(load_assets()) == files | VENDORED
     for name in ("leaflet.js", "leaflet.css"):
         assert f'"/console/vendor/leaflet/{name}"' in html, f"{name} is not loaded from the hub"
     assert "//" not in re.sub(r"(src|href)=\"/console/", "", html).split("<body>")[0], "CDN?"
+    admin = (CONSOLE_DIR / "admin.html").read_text()
+    assert "<script>" not in admin and "<style" not in admin and " style=" not in admin
+    assert not re.search(r"\son[a-z]+=", admin), "inline event handler"
 
 
 async def test_city_map_settings_reach_the_page_and_its_csp(tmp_path: Path) -> None:

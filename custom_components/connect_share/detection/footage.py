@@ -5,7 +5,8 @@ Flow (the integration wires it to a notification and the ``share_footage`` servi
    ``matching_events(store, request)`` lists the local events to show the resident.
 2. The resident approves the cameras (a ``decision``) and picks events to share.
 3. For each pick, ``share_event(...)`` builds the manifest (sha256 of the exact bytes
-   sent), signs it with the installation key and uploads it to ``POST /api/v1/evidence``.
+   sent), signs it with the installation key, exchanges it for a one-time upload id
+   (``POST /api/v1/evidence/uploads``) and sends the file to that id, signed (``PUT``).
 
 Privacy: a snapshot of a camera with masks is shared only masked (masked on disk already,
 or through ``mask`` now); clips are never masked, so a masked camera's clips are refused.
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import time
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
@@ -25,8 +25,10 @@ from typing import Any
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ..protocol.errors import ProtocolError
 from ..protocol.evidence import (
     HOUR_MS,
+    UPLOAD_SIGNATURE_HEADER,
     EventSummary,
     EvidenceManifest,
     SummaryRow,
@@ -34,10 +36,11 @@ from ..protocol.evidence import (
     file_digest,
     sign_manifest,
     sign_summary,
+    sign_upload_id,
 )
 from .event_store import EventStore, MaskFn, StoredEvent
 
-EVIDENCE_PATH = "/api/v1/evidence"
+UPLOADS_PATH = "/api/v1/evidence/uploads"
 SUMMARY_PATH = "/api/v1/summaries"
 _CHUNK = 256 * 1024
 
@@ -169,6 +172,20 @@ async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
         await loop.run_in_executor(None, handle.close)
 
 
+def _refusal(status: int, answer: Any, what: str) -> UploadError:
+    code = answer.get("error", "") if isinstance(answer, dict) else ""
+    message = answer.get("message", "") if isinstance(answer, dict) else ""
+    text = f"the hub refused the {what}: HTTP {status} {code} {message}"
+    return UploadError(text.strip(), status, code)
+
+
+async def _json_answer(resp: aiohttp.ClientResponse) -> Any:
+    try:
+        return await resp.json(content_type=None)
+    except ValueError:
+        return {}
+
+
 async def upload_evidence(
     session: aiohttp.ClientSession,
     hub_url: str,
@@ -178,35 +195,45 @@ async def upload_evidence(
     *,
     timeout_s: float = 600.0,
 ) -> dict[str, Any]:
-    """Sign and upload; returns the hub's evidence record. UploadError on refusal."""
+    """Sign and upload; returns the hub's evidence record. UploadError on refusal.
+
+    Two steps: the signed manifest buys a one-time upload id (``POST``
+    ``/api/v1/evidence/uploads``), then the file goes to that id with this installation's
+    signature over it (``PUT``). A manifest is accepted once: to retry, build a new one.
+    """
+    base = hub_url.rstrip("/")
     signed = sign_manifest(key, manifest)
-    with aiohttp.MultipartWriter("form-data") as writer:
-        part = writer.append(json.dumps(signed), {"Content-Type": "application/json"})
-        part.set_content_disposition("form-data", name="manifest")
-        body: Any = content if isinstance(content, bytes) else _file_chunks(content)
-        part = writer.append(body, {"Content-Type": manifest.content_type})
-        part.set_content_disposition("form-data", name="file", filename=manifest.file_name)
+    try:
+        async with session.post(
+            base + UPLOADS_PATH,
+            json=signed,
+            timeout=aiohttp.ClientTimeout(total=60.0),
+        ) as resp:
+            answer = await _json_answer(resp)
+            if resp.status != 201:
+                raise _refusal(resp.status, answer, "evidence manifest")
+        upload_id = answer.get("upload_id") if isinstance(answer, dict) else None
+        if not isinstance(upload_id, str):
+            raise UploadError("the hub gave no upload id")
         try:
-            async with session.post(
-                hub_url.rstrip("/") + EVIDENCE_PATH,
-                data=writer,
-                timeout=aiohttp.ClientTimeout(total=timeout_s),
-            ) as resp:
-                try:
-                    answer = await resp.json(content_type=None)
-                except ValueError:
-                    answer = {}
-                if resp.status not in (200, 201):
-                    code = answer.get("error", "") if isinstance(answer, dict) else ""
-                    message = answer.get("message", "") if isinstance(answer, dict) else ""
-                    text = f"the hub refused the evidence: HTTP {resp.status} {code} {message}"
-                    raise UploadError(
-                        text.strip(),
-                        resp.status,
-                        code,
-                    )
-        except (aiohttp.ClientError, TimeoutError) as err:
-            raise UploadError(f"could not upload the evidence: {err!r}") from err
+            signature = sign_upload_id(key, upload_id)
+        except ProtocolError as err:
+            raise UploadError(f"the hub gave a malformed upload id: {err}") from err
+        body: Any = content if isinstance(content, bytes) else _file_chunks(content)
+        async with session.put(
+            f"{base}{UPLOADS_PATH}/{upload_id}",
+            data=body,
+            headers={
+                UPLOAD_SIGNATURE_HEADER: signature,
+                "Content-Type": manifest.content_type,
+            },
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+        ) as resp:
+            answer = await _json_answer(resp)
+            if resp.status not in (200, 201):
+                raise _refusal(resp.status, answer, "evidence")
+    except (aiohttp.ClientError, TimeoutError) as err:
+        raise UploadError(f"could not upload the evidence: {err!r}") from err
     # The hub's JSON is not validated here (aiohttp gives Any); checking it would change
     # what a malformed answer does.
     return answer["evidence"]  # type: ignore[no-any-return]

@@ -203,6 +203,42 @@ def verify_manifest(public_key: Ed25519PublicKey, signed: Any) -> EvidenceManife
     return manifest
 
 
+# -- one-time upload ids ---------------------------------------------------------------
+# The hub checks a signed manifest (``POST /api/v1/evidence/uploads``) and answers a random
+# one-time upload id; the file is then sent to that id with the installation's signature
+# over it in ``UPLOAD_SIGNATURE_HEADER``. The hub checks that signature before it reads a
+# byte of the file, so nobody but the installation can spend the id (or get an
+# ``evidence.rejected`` entry written in its name). Own context: it cannot stand in for a
+# manifest, summary or auth-challenge signature.
+
+UPLOAD_CONTEXT = b"connect-share/evidence-upload/v1\x00"
+UPLOAD_SIGNATURE_HEADER = "X-Connect-Share-Upload-Signature"
+_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def upload_payload(upload_id: str) -> bytes:
+    """The exact bytes the installation key signs to spend ``upload_id``."""
+    if not isinstance(upload_id, str) or not _UPLOAD_ID.match(upload_id):
+        raise ProtocolError("bad_upload_id", "an upload id is 32 lowercase hex digits")
+    return UPLOAD_CONTEXT + upload_id.encode("ascii")
+
+
+def sign_upload_id(key: Ed25519PrivateKey, upload_id: str) -> str:
+    """The header value (base64url signature) for sending the file to ``upload_id``."""
+    return b64url_encode(key.sign(upload_payload(upload_id)))
+
+
+def verify_upload_signature(public_key: Ed25519PublicKey, upload_id: str, signature: Any) -> None:
+    """ProtocolError ``bad_signature`` unless ``signature`` is the key's over ``upload_id``."""
+    payload = upload_payload(upload_id)
+    if not isinstance(signature, str) or not signature or len(signature) > 200:
+        raise ProtocolError("bad_signature", "the upload signature is missing or malformed")
+    try:
+        public_key.verify(b64url_decode(signature), payload)
+    except (InvalidSignature, ProtocolError, ValueError) as err:
+        raise ProtocolError("bad_signature", "the upload signature does not verify") from err
+
+
 def digest_chunks(chunks: Iterable[bytes]) -> tuple[int, str]:
     size, digest = 0, hashlib.sha256()
     for chunk in chunks:

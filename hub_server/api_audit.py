@@ -6,6 +6,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from . import audit
+from .audit_view import names_for
 from .auth import policy
 from .models import AuditEntry
 from .state import get_hub
@@ -31,8 +32,13 @@ async def list_audit(request: web.Request) -> web.Response:
             query = query.where(column == value)
     async with hub.db.read() as session:
         rows = (await session.scalars(query.order_by(AuditEntry.seq).limit(limit + 1))).all()
+        names = await names_for(session, rows[:limit])
     return web.json_response(
-        {"entries": [audit.entry_to_json(e) for e in rows[:limit]], "more": len(rows) > limit}
+        {
+            "entries": [audit.entry_to_json(e) for e in rows[:limit]],
+            "more": len(rows) > limit,
+            "names": names,
+        }
     )
 
 

@@ -29,6 +29,7 @@ from .models import (
     Installation,
     User,
 )
+from .request_states import camera_state
 from .search import LIVE_MODES, SHARED_MODES, camera_json, cameras_in_radius
 from .state import Hub, get_hub
 from .validation import Fields, path_id, query_int, read_json
@@ -185,11 +186,15 @@ async def get_incident(request: web.Request) -> web.Response:
     for g in grant_rows:
         by_request[g.request_id].append(g)
     tokens = await tokens_for_officer(hub, user.id, list(grant_rows), now)
+    from .evidence import incident_deliveries  # evidence imports this module's neighbours
+
+    delivered = await incident_deliveries(request.app, inc.id)
     return web.json_response(
         {
             "incident": incident_json(inc),
             "requests": [
-                request_json(r, by_request.get(r.id, []), user, now, tokens) for r in reqs
+                request_json(r, by_request.get(r.id, []), user, now, tokens, delivered)
+                for r in reqs
             ],
         }
     )
@@ -201,8 +206,10 @@ def request_json(
     user: AuthUser,
     now: float,
     tokens: Mapping[str, str] | None = None,
+    delivered: set[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """The officer's view: per camera only "approved", "pending" or "no_footage".
+    """The officer's view: per camera only "approved", "pending" or "no_footage", and the
+    ``state`` that says what happens next (``request_states.py``).
 
     A decline and a request nobody answered look the same ("no_footage"), as the design
     promises residents.
@@ -213,6 +220,7 @@ def request_json(
         {
             "camera_id": cam,
             "outcome": "approved" if cam in approved else ("pending" if open_ else "no_footage"),
+            **camera_state(req, cam, grant_rows, delivered or set(), now),
         }
         for cam in req.camera_ids
     ]
@@ -227,6 +235,7 @@ def request_json(
         "warrant_court": req.warrant_court,
         "created_by": req.created_by,
         "created_at": req.created_at,
+        "expires_at": req.expires_at,
         "status": "pending" if open_ else "closed",
         "cameras": cameras,
         "grants": [grant_json(g, user, now, tokens) for g in grant_rows],

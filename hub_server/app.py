@@ -20,8 +20,10 @@ from . import (
     purposes,
     transparency,
 )
+from .audit_view import setup_audit_view_routes
 from .auth import make_auth_middleware
 from .bootstrap import ensure_bootstrap, resolve_kek
+from .console_config import setup_console_config
 from .console_routes import setup_console_routes
 from .database import Database, migrate
 from .errors import error_middleware
@@ -73,8 +75,10 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[HUB] = hub
     for table in ROUTE_TABLES:
         app.add_routes(table)
+    setup_audit_view_routes(app)  # names, action list and CSV export of the audit log
     setup_evidence_routes(app)  # footage with signed manifests (hub_server/evidence.py)
-    setup_console_routes(app)  # officer console at /console/ (hub_server/console/)
+    # The officer console at /console/ (hub_server/console/) and its map/time settings.
+    setup_console_routes(app, config=setup_console_config(app, settings))
     app.cleanup_ctx.append(_lifecycle)
     app.on_shutdown.append(_close_connections)
     return app

@@ -49,6 +49,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--issuer", help="token issuer (default connect-share-hub:<hub id>)")
     serve.add_argument("--secure-cookies", action="store_true", default=None)
     serve.add_argument("--no-migrate", action="store_true", help="do not upgrade the schema")
+    serve.add_argument(
+        "--map-tile-url",
+        help="XYZ tile URL of the city's map server for the console, e.g. "
+        "https://tiles.example.org/{z}/{x}/{y}.png (env CONNECT_SHARE_HUB_MAP_TILE_URL; "
+        "default none: the map shows circle, cameras and scale without streets)",
+    )
+    serve.add_argument("--map-attribution", help="credit shown under the map tiles")
+    serve.add_argument(
+        "--geocoder-url",
+        help="Nominatim-compatible search URL for address look-up in the console "
+        "(env CONNECT_SHARE_HUB_GEOCODER_URL; default none: coordinates only)",
+    )
+    serve.add_argument(
+        "--time-zone",
+        help="IANA time zone of console times, e.g. Europe/Berlin (default: the host's)",
+    )
 
     sub.add_parser("migrate", help="create or upgrade the database schema")
 
@@ -114,6 +130,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
                 "issuer": args.issuer,
                 "secure_cookies": args.secure_cookies,
                 "migrate_on_start": False if args.no_migrate else None,
+                "map_tile_url": args.map_tile_url,
+                "map_attribution": args.map_attribution,
+                "geocoder_url": args.geocoder_url,
+                "time_zone": args.time_zone,
             }.items()
             if v is not None
         }

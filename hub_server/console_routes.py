@@ -1,10 +1,13 @@
 """The officer console: one static page (HTML, JS, CSS) over the JSON API.
 
-The files live in ``hub_server/console/`` and are read once at start-up; only those names
-are served (no path from the URL ever reaches the file system). Every console response
-carries a strict Content-Security-Policy: scripts, styles, images and fetches from this
-origin only (images also from ``blob:`` URLs the page made itself, for snapshots), no
-inline script or style, no frames, no plugins.
+The files live in ``hub_server/console/`` and are read once at start-up, with the vendored
+libraries under ``console/vendor/`` (Leaflet, refreshed from npm by
+``console/vendor/refresh.sh``); only those names are served (no path from the URL ever
+reaches the file system). Every console response carries a strict Content-Security-Policy:
+scripts, styles, images and fetches from this origin only (images also from ``blob:`` URLs
+the page made itself, for snapshots, and from the city's tile server; fetches also to the
+city's geocoder: see ``console_config.py``), no inline script or style, no frames, no
+plugins.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from aiohttp import web
 
 from . import openapi
 from .auth import policy
+from .console_config import ConsoleConfig
 from .errors import not_found
 
 CONSOLE_DIR = Path(__file__).with_name("console")
@@ -27,21 +31,10 @@ CONTENT_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
+    ".png": "image/png",
 }
-CSP = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        # blob: only for snapshots the page fetched itself (POST with the CSRF header).
-        "img-src 'self' blob:",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "object-src 'none'",
-    )
-)
+# No tile server, no geocoder: the strictest policy (the page's own files only).
+CSP = ConsoleConfig().csp()
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -63,18 +56,25 @@ class Asset:
 
 
 CONSOLE_ASSETS = web.AppKey("connect_share_console", dict[str, Asset])
+CONSOLE_HEADERS = web.AppKey("connect_share_console_headers", dict[str, str])
+VENDOR_DIR = "vendor"
 
 
 def load_assets(directory: Path = CONSOLE_DIR) -> dict[str, Asset]:
-    """Every .html/.js/.css/.svg file of the console directory, by file name."""
+    """Every .html/.js/.css/.svg/.png file of the console directory, by file name, and
+    those under ``vendor/`` by their relative path (``vendor/leaflet/leaflet.js``)."""
     assets: dict[str, Asset] = {}
-    for path in sorted(directory.iterdir()):
+    paths = sorted(directory.iterdir())
+    vendor = directory / VENDOR_DIR
+    if vendor.is_dir():
+        paths += sorted(p for p in vendor.rglob("*") if "node_modules" not in p.parts)
+    for path in paths:
         content_type = CONTENT_TYPES.get(path.suffix)
         if content_type is None or not path.is_file():
             continue
         body = path.read_bytes()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        assets[path.name] = Asset(body, content_type, etag)
+        assets[path.relative_to(directory).as_posix()] = Asset(body, content_type, etag)
     if "index.html" not in assets:
         raise RuntimeError(f"the officer console is missing: no index.html in {directory}")
     return assets
@@ -84,7 +84,7 @@ def _serve(request: web.Request, name: str) -> web.Response:
     asset = request.app[CONSOLE_ASSETS].get(name)
     if asset is None:
         raise not_found("console file")
-    headers = {**SECURITY_HEADERS, "ETag": asset.etag}
+    headers = {**request.app[CONSOLE_HEADERS], "ETag": asset.etag}
     if request.headers.get("If-None-Match") == asset.etag:
         return web.Response(status=304, headers=headers)
     return web.Response(body=asset.body, headers={**headers, "Content-Type": asset.content_type})
@@ -92,7 +92,7 @@ def _serve(request: web.Request, name: str) -> web.Response:
 
 @policy(public=True)
 async def root(request: web.Request) -> web.Response:
-    raise web.HTTPFound(CONSOLE_PATH, headers=SECURITY_HEADERS)
+    raise web.HTTPFound(CONSOLE_PATH, headers=request.app[CONSOLE_HEADERS])
 
 
 @policy(public=True)
@@ -121,10 +121,16 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
 }
 
 
-def setup_console_routes(app: web.Application, directory: Path = CONSOLE_DIR) -> None:
+def setup_console_routes(
+    app: web.Application, directory: Path = CONSOLE_DIR, config: ConsoleConfig | None = None
+) -> None:
     """Serve the console at ``/console/`` (``/`` redirects there) and document it."""
     app[CONSOLE_ASSETS] = load_assets(directory)
+    app[CONSOLE_HEADERS] = {
+        **SECURITY_HEADERS,
+        "Content-Security-Policy": (config or ConsoleConfig()).csp(),
+    }
     app.router.add_get("/", root)
     app.router.add_get(CONSOLE_PATH, console_page)
-    app.router.add_get(CONSOLE_PATH + "{name}", console_file)
+    app.router.add_get(CONSOLE_PATH + "{name:.+}", console_file)
     openapi.PATHS.update(OPENAPI_PATHS)

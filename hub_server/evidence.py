@@ -460,6 +460,20 @@ async def list_incident_evidence(request: web.Request) -> web.Response:
     return web.json_response({"evidence": visible})
 
 
+async def incident_deliveries(app: web.Application, incident_id: str) -> set[tuple[str, str]]:
+    """(request_id, camera_id) of every stored file of the incident: the "delivered" state
+    of a request's camera, whoever may see the file itself."""
+    records = await asyncio.get_running_loop().run_in_executor(
+        None, _all_records, app[EVIDENCE].root
+    )
+    now = time.time()
+    return {
+        (r["request_id"], r["camera_id"])
+        for r in records
+        if r["incident_id"] == incident_id and r["expires_at"] > now
+    }
+
+
 @policy(*ALL_ROLES)
 async def get_evidence(request: web.Request) -> web.Response:
     _, record = await _load_visible(request)

@@ -83,6 +83,13 @@ class Settings:
     enrollment_code_ttl_s: int = 7 * 24 * 3600
     # The key-encryption key's file; empty: connect-share-hub.kek beside a SQLite database.
     kek_file: str = ""
+    # The officer console (hub_server/console_config.py): the city's XYZ tile server and
+    # its credit, a Nominatim-compatible geocoder (both off when empty), the time zone
+    # every console time is shown in (empty: the host's zone).
+    map_tile_url: str = ""
+    map_attribution: str = ""
+    geocoder_url: str = ""
+    time_zone: str = ""
     # Run Alembic's upgrade on start so ``serve`` works on a fresh machine.
     migrate_on_start: bool = True
 

@@ -9,10 +9,12 @@
   const LIVE_ROLES = ["analyst", "supervisor", "admin"];
   const SUPERVISING = ["supervisor", "admin"];
   const POLL_MS = 4000;
-  const AUDIT_PAGE = 500;
-  const AUDIT_MAX_PAGES = 10;
 
+  const CS = window.ConnectShare;
   const state = {
+    config: { tile_url: null, attribution: "", geocoder_url: null, time_zone: "UTC" },
+    map: null, // the incident's map (ConnectShare.CameraMap)
+    placeMap: null, // the map for placing a new incident
     user: null,
     csrf: "",
     incidents: [],
@@ -46,16 +48,6 @@
     return node;
   }
 
-  const SVG_NS = "http://www.w3.org/2000/svg";
-  function svg(tag, attrs, text) {
-    const node = document.createElementNS(SVG_NS, tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value !== null && value !== undefined) node.setAttribute(key, String(value));
-    }
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
   function clear(node) {
     while (node.firstChild) node.removeChild(node.firstChild);
     return node;
@@ -65,27 +57,19 @@
     node.hidden = !visible;
   }
 
-  const pad = (n) => String(n).padStart(2, "0");
+  // Times: the hub's zone, 24-hour (time.js).
+  const fmtTime = (epoch) => CS.time.fmt(epoch);
+  const fmtShort = (epoch) => CS.time.fmtShort(epoch);
+  const toInput = (epoch) => CS.time.toInput(epoch);
+  const fmtMeters = (m) => CS.geo.fmtMeters(m);
 
-  function fmtTime(epoch) {
-    if (epoch === null || epoch === undefined) return "–";
-    const d = new Date(epoch * 1000);
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  }
-
-  function toLocalInput(epoch) {
-    const d = new Date(epoch * 1000);
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-  }
-
-  function fromLocalInput(value) {
-    if (!value) return null;
-    const ms = new Date(value).getTime();
-    return Number.isFinite(ms) ? ms / 1000 : null;
-  }
-
-  function fmtMeters(m) {
-    return m >= 1000 ? `${(m / 1000).toFixed(m >= 10000 ? 0 : 1)} km` : `${Math.round(m)} m`;
+  // An optional "YYYY-MM-DD HH:MM" field: {ok, value} (value null when empty).
+  function readWhen(id) {
+    const text = $(id).value.trim();
+    if (!text) return { ok: true, value: null };
+    const value = CS.time.parse(text);
+    $(id).classList.toggle("invalid", value === null);
+    return { ok: value !== null, value };
   }
 
   function fmtBytes(n) {
@@ -280,7 +264,8 @@
     for (const tab of document.querySelectorAll(".tab")) {
       tab.classList.toggle("active", tab.dataset.view === view);
     }
-    if (view === "audit") loadAudit().catch(report);
+    if (view === "audit") audit.loadActions().then(audit.loadAudit).catch(report);
+    else if (state.map) setTimeout(() => state.map.refresh(), 0);
   }
 
   // ---------------------------------------------------------------- incidents
@@ -289,7 +274,7 @@
     const data = await api("GET", "/api/v1/incidents?limit=200");
     state.incidents = data.incidents;
     renderIncidentList();
-    renderAuditIncidentOptions();
+    audit.renderAuditIncidentOptions();
   }
 
   function renderIncidentList() {
@@ -333,8 +318,14 @@
       lon: Number($("inc-lon").value),
       radius_m: Number($("inc-radius").value),
     };
-    const start = fromLocalInput($("inc-start").value);
-    const end = fromLocalInput($("inc-end").value);
+    const from = readWhen("inc-start");
+    const to = readWhen("inc-end");
+    if (!from.ok || !to.ok) {
+      flash(`Write times as YYYY-MM-DD HH:MM (24 h, ${CS.time.zone()}).`, "error");
+      return;
+    }
+    const start = from.value;
+    const end = to.value;
     if ((start === null) !== (end === null)) {
       flash("Give both ends of the footage window, or neither.", "error");
       return;
@@ -347,6 +338,7 @@
       const data = await api("POST", "/api/v1/incidents", body);
       $("incident-form").reset();
       $("inc-radius").value = "300";
+      $("inc-radius-range").value = "300";
       $("new-incident-box").open = false;
       flash(`Incident ${data.incident.case_number} opened.`);
       await loadIncidents();
@@ -371,6 +363,8 @@
     state.cameras = cams.cameras;
     state.nearby = nearby.cameras;
     history.replaceState(null, "", `#incident=${incidentId}`);
+    show($("place-panel"), false);
+    $("new-incident-box").open = false;
     show($("no-incident"), false);
     show($("incident-detail"), true);
     renderIncidentHead();
@@ -403,8 +397,8 @@
     const now = Date.now() / 1000;
     const start = inc.window_start !== null ? inc.window_start : now - 3600;
     const end = inc.window_end !== null ? inc.window_end : now;
-    $("req-start").value = toLocalInput(start);
-    $("req-end").value = toLocalInput(end);
+    $("req-start").value = toInput(start);
+    $("req-end").value = toInput(end);
   }
 
   // ---------------------------------------------------------------- cameras + map
@@ -451,85 +445,37 @@
     drawMap();
   }
 
-  function niceLength(meters) {
-    const p = 10 ** Math.floor(Math.log10(meters));
-    for (const m of [5, 2, 1]) if (m * p <= meters) return m * p;
-    return p;
+  function ensureMap() {
+    if (!state.map) {
+      state.map = new CS.CameraMap($("map"), state.config, {
+        toggle: (key) => toggleCamera(key, !state.selected.has(key)),
+        tilesFailed: tilesFailed,
+      });
+    }
+    return state.map;
   }
 
   function drawMap() {
-    const map = clear($("map"));
     const inc = state.incident;
     if (!inc) return;
-    const size = 400;
-    const c = size / 2;
-    const half = inc.radius_m * 1.3; // metres from the centre to the edge of the picture
-    const scale = c / half; // pixels per metre
-    const kx = 111320 * Math.cos((inc.lat * Math.PI) / 180);
-    const ky = 110540;
-    const project = (lat, lon) => {
-      let dLon = lon - inc.lon;
-      if (dLon > 180) dLon -= 360;
-      if (dLon < -180) dLon += 360;
-      return [c + dLon * kx * scale, c - (lat - inc.lat) * ky * scale];
-    };
-    const inView = ([x, y]) => x >= 0 && x <= size && y >= 0 && y <= size;
+    const map = ensureMap();
+    const fresh = map.incidentId !== inc.incident_id;
+    map.incidentId = inc.incident_id;
+    if (fresh) map.refresh();
+    map.show(inc, state.cameras, state.nearby, state.selected, fresh);
+    $("map-caption").textContent = `${state.cameras.length} in radius ${fmtMeters(inc.radius_m)}`;
+  }
 
-    map.append(svg("rect", { x: 0, y: 0, width: size, height: size, class: "map-bg" }));
-    map.append(svg("circle", { cx: c, cy: c, r: inc.radius_m * scale * 0.5, class: "map-ring" }));
-    map.append(svg("circle", { cx: c, cy: c, r: inc.radius_m * scale, class: "map-radius" }));
-    map.append(svg("text", { x: c + 4, y: c - inc.radius_m * scale - 4, class: "map-label dim" }, fmtMeters(inc.radius_m)));
-    map.append(svg("text", { x: c, y: 14, class: "map-north" }, "N ↑"));
-
-    // Other shared cameras nearby, outside the circle: context only.
-    const inside = new Set(state.cameras.map((cam) => camKey(cam.installation_id, cam.camera_id)));
-    for (const cam of state.nearby) {
-      if (inside.has(camKey(cam.installation_id, cam.camera_id)) || cam.lat === null) continue;
-      const p = project(cam.lat, cam.lon);
-      if (inView(p)) map.append(svg("circle", { cx: p[0], cy: p[1], r: 3, class: "map-outside" }));
+  // The city's tile server does not answer: say so; circle, cameras and scale stay.
+  function tilesFailed() {
+    for (const note of document.querySelectorAll(".map-tiles-note")) {
+      note.textContent = "Street map unavailable (the tile server does not answer): circle, cameras and scale are drawn without streets.";
     }
+  }
 
-    // Incident centre.
-    map.append(svg("path", { d: `M${c - 8},${c} H${c + 8} M${c},${c - 8} V${c + 8}`, class: "map-center" }));
-
-    for (const cam of state.cameras) {
-      const key = camKey(cam.installation_id, cam.camera_id);
-      const [x, y] = project(cam.lat, cam.lon);
-      const group = svg("g", {
-        class: `map-cam ${cam.participation}${cam.online ? "" : " offline"}${state.selected.has(key) ? " selected" : ""}`,
-        "data-camera": key,
-        tabindex: 0,
-        role: "button",
-      });
-      if (cam.heading_deg !== null && cam.fov_deg !== null) {
-        const a1 = ((cam.heading_deg - cam.fov_deg / 2) * Math.PI) / 180;
-        const a2 = ((cam.heading_deg + cam.fov_deg / 2) * Math.PI) / 180;
-        const L = 26;
-        const large = cam.fov_deg > 180 ? 1 : 0;
-        group.append(
-          svg("path", {
-            d: `M${x},${y} L${x + L * Math.sin(a1)},${y - L * Math.cos(a1)} A${L},${L} 0 ${large} 1 ${x + L * Math.sin(a2)},${y - L * Math.cos(a2)} Z`,
-            class: "map-fov",
-          }),
-        );
-      }
-      group.append(svg("circle", { cx: x, cy: y, r: 7, class: "map-dot" }));
-      group.append(svg("title", {}, `${cam.name} · ${cam.participation} · ${fmtMeters(cam.distance_m)}${cam.online ? "" : " · offline"}`));
-      const label = cam.name.length > 22 ? `${cam.name.slice(0, 21)}…` : cam.name;
-      group.append(svg("text", { x: x + 10, y: y + 4, class: "map-label" }, label));
-      group.addEventListener("click", () => toggleCamera(key, !state.selected.has(key)));
-      group.addEventListener("keydown", (e) => {
-        if (e.key === "Enter" || e.key === " ") toggleCamera(key, !state.selected.has(key));
-      });
-      map.append(group);
-    }
-
-    // Scale bar.
-    const bar = niceLength(half / 2);
-    const px = bar * scale;
-    map.append(svg("path", { d: `M12,${size - 14} h${px} M12,${size - 18} v8 M${12 + px},${size - 18} v8`, class: "map-scale" }));
-    map.append(svg("text", { x: 12, y: size - 22, class: "map-label" }, fmtMeters(bar)));
-    $("map-caption").textContent = `${state.cameras.length} in radius`;
+  function tilesNote() {
+    const text = state.config.tile_url ? "" : "No street map is configured for this hub: circle, cameras and scale are drawn on a plain grid.";
+    for (const note of document.querySelectorAll(".map-tiles-note")) note.textContent = text;
   }
 
   // ---------------------------------------------------------------- requests
@@ -551,10 +497,12 @@
     }
     const body = { scope, cameras };
     if (scope === "clip") {
-      const start = fromLocalInput($("req-start").value);
-      const end = fromLocalInput($("req-end").value);
+      const from = readWhen("req-start");
+      const to = readWhen("req-end");
+      const start = from.value;
+      const end = to.value;
       if (start === null || end === null) {
-        flash("Give the footage window (from and to).", "error");
+        flash(`Give the footage window, from and to, as YYYY-MM-DD HH:MM (24 h, ${CS.time.zone()}).`, "error");
         return;
       }
       body.window_start = start;
@@ -562,18 +510,56 @@
     }
     await act(button, async () => {
       const data = await api("POST", `/api/v1/incidents/${inc.incident_id}/requests`, body);
-      const skipped = chosen.length - cameras.length;
-      const what = { clip: "Footage", live: "Live view", snapshot: "Snapshot" }[scope];
-      flash(
-        `${what} asked from ${cameras.length} camera(s) at ${data.requests.length} home(s); ` +
-          `${data.delivered_now} delivered now, others when they come online.` +
-          (skipped ? ` ${skipped} registered camera(s) skipped.` : ""),
-      );
+      flash(requestSentText(scope, cameras.length, data, chosen.length - cameras.length));
       await refreshIncident();
     });
   }
 
+  // What the officer needs to know right after asking.
+  function requestSentText(scope, cameraCount, data, skipped) {
+    const what = { clip: "Footage", live: "Live view", snapshot: "Snapshot" }[scope];
+    const homes = data.requests.length;
+    const offline = homes - data.delivered_now;
+    const lapse = data.requests.length ? fmtShort(data.requests[0].expires_at) : "";
+    let text = `${what} asked from ${cameraCount} camera(s) at ${homes} home(s). `;
+    if (offline === 0) text += `Every home got the request now; the residents have until ${lapse} to answer.`;
+    else if (data.delivered_now === 0) text += `None is online now: each gets the request when its system reconnects, until ${lapse}.`;
+    else text += `${data.delivered_now} got it now; ${offline} offline get it when their system reconnects, until ${lapse}.`;
+    if (skipped) text += ` ${skipped} registered camera(s) skipped (footage only).`;
+    return text;
+  }
+
+  const STATE_TEXT = {
+    waiting_for_resident: "Waiting for the resident",
+    waiting_for_upload: "Approved · waiting for upload",
+    active: "Approved",
+    delivered: "Delivered",
+    no_footage: "No footage",
+    expired: "Expired",
+    revoked: "Revoked",
+  };
+
+  // The line under a request's state: what happens next, and until when.
+  function stateNote(req, cam) {
+    const window = req.window_start !== null ? `Footage ${fmtShort(req.window_start)} → ${fmtShort(req.window_end)}` : "";
+    switch (cam.state) {
+      case "waiting_for_resident":
+        return `The request lapses at ${fmtShort(cam.until)}; without an approval by then: no footage.`;
+      case "waiting_for_upload":
+        return `${window}. The resident's system picks and uploads the clips, usually within minutes${cam.until ? `; the approval lapses at ${fmtShort(cam.until)}` : ""}.`;
+      case "active":
+        return cam.until ? `Usable until ${fmtShort(cam.until)}.` : "";
+      case "delivered":
+        return "See Evidence below.";
+      case "expired":
+        return req.scope === "clip" ? "The approval lapsed with nothing uploaded." : "The access ended.";
+      default:
+        return "";
+    }
+  }
+
   function renderRequests(requests) {
+    state.requests = requests;
     const body = clear($("request-rows"));
     show($("no-requests"), requests.length === 0);
     const me = state.user.id;
@@ -591,7 +577,7 @@
         const line = el("div", { class: "grant" });
         line.append(el("span", { class: `badge ${grant.state}`, text: grant.state }));
         if (grant.state === "active") {
-          line.append(el("span", { class: "small muted", text: ` until ${fmtTime(grant.expires_at).slice(11)}` }));
+          line.append(el("span", { class: "small muted", text: ` until ${fmtShort(grant.expires_at)}` }));
           if (grant.scope === "live" && grant.officer_id === me && isLiveRole()) {
             line.append(
               el("button", {
@@ -636,7 +622,12 @@
           el("td", { text: fmtTime(req.created_at) }),
           el("td", {}, el("span", { class: "pill", text: req.scope === "clip" ? "footage" : req.scope })),
           el("td", { text: cameraName(req.installation_id, cam.camera_id) }),
-          el("td", {}, el("span", { class: `outcome ${cam.outcome}`, text: cam.outcome.replace("_", " ") })),
+          el(
+            "td",
+            { class: "state-cell" },
+            el("span", { class: `state ${cam.state}`, "data-state": cam.state, text: STATE_TEXT[cam.state] || cam.state }),
+            el("div", { class: "small muted state-note", text: stateNote(req, cam) }),
+          ),
           access,
         ),
       );
@@ -746,7 +737,7 @@
       const img = $("live-img");
       img.dataset.session = data.session_id;
       img.src = data.stream_path;
-      $("live-state").textContent = `Live until ${fmtTime(data.expires_at).slice(11)}. The resident is notified.`;
+      $("live-state").textContent = `Live until ${fmtShort(data.expires_at)}. The resident is notified.`;
       $("live-panel").scrollIntoView({ block: "nearest" });
     });
   }
@@ -762,7 +753,7 @@
       $("live-state").textContent = `Live view ended: ${session.end_reason || "ended"}.`;
     } else {
       $("live-state").textContent =
-        `Live until ${fmtTime(live.expires_at).slice(11)} · ${session.frames_relayed} frames relayed. The resident is notified.`;
+        `Live until ${fmtShort(live.expires_at)} · ${session.frames_relayed} frames relayed. The resident is notified.`;
     }
   }
 
@@ -840,6 +831,7 @@
     const data = await api("GET", `/api/v1/incidents/${inc.incident_id}/evidence`);
     const body = clear($("evidence-rows"));
     show($("no-evidence"), data.evidence.length === 0);
+    $("no-evidence").textContent = noEvidenceText();
     for (const ev of data.evidence) {
       body.append(
         el(
@@ -866,6 +858,22 @@
     }
   }
 
+  // With no file yet: what the officer is waiting for, and until when.
+  function noEvidenceText() {
+    const cams = (state.requests || [])
+      .filter((r) => r.scope === "clip")
+      .flatMap((r) => r.cameras);
+    const uploading = cams.filter((c) => c.state === "waiting_for_upload");
+    const asking = cams.filter((c) => c.state === "waiting_for_resident");
+    const last = (list) => fmtShort(Math.max(...list.map((c) => c.until || 0)));
+    if (uploading.length) {
+      return `No footage yet. ${uploading.length} camera(s) approved: the resident's system uploads the clips, usually within minutes (approval lapses at ${last(uploading)}).`;
+    }
+    if (asking.length) return `No footage yet: ${asking.length} camera(s) wait for the resident's answer (until ${last(asking)}).`;
+    if (cams.length) return "No footage shared for this incident.";
+    return "No footage shared yet. Select cameras and request footage.";
+  }
+
   async function showManifest(ev, button) {
     await act(button, async () => {
       const data = await api("GET", `/api/v1/evidence/${ev.evidence_id}/manifest`);
@@ -885,79 +893,6 @@
     });
   }
 
-  // ---------------------------------------------------------------- audit
-
-  function renderAuditIncidentOptions() {
-    const select = $("audit-incident");
-    const current = select.value;
-    clear(select).append(el("option", { value: "", text: "all" }));
-    for (const inc of state.incidents) {
-      select.append(el("option", { value: inc.incident_id, text: `${inc.case_number} (${inc.incident_type})` }));
-    }
-    select.value = current;
-  }
-
-  function caseOf(incidentId) {
-    const inc = state.incidents.find((i) => i.incident_id === incidentId);
-    return inc ? inc.case_number : short(incidentId);
-  }
-
-  function detailText(detail) {
-    return Object.entries(detail || {})
-      .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
-      .join("  ");
-  }
-
-  async function loadAudit() {
-    if (!isSupervising()) return;
-    const params = new URLSearchParams({ limit: String(AUDIT_PAGE) });
-    const incident = $("audit-incident").value;
-    const action = $("audit-action").value.trim();
-    if (incident) params.set("incident_id", incident);
-    if (action) params.set("action", action);
-    let since = 0;
-    let entries = [];
-    let more = true;
-    for (let page = 0; page < AUDIT_MAX_PAGES && more; page += 1) {
-      params.set("since_seq", String(since));
-      const data = await api("GET", `/api/v1/audit?${params}`);
-      entries = entries.concat(data.entries);
-      more = data.more;
-      if (data.entries.length) since = data.entries[data.entries.length - 1].seq;
-    }
-    const capped = $("audit-capped");
-    capped.textContent = more ? `Showing the first ${entries.length} matching entries; narrow the filter to see later ones.` : "";
-    show(capped, more);
-    const body = clear($("audit-rows"));
-    show($("audit-empty"), entries.length === 0);
-    for (const e of entries.reverse()) {
-      body.append(
-        el(
-          "tr",
-          { "data-seq": e.seq, "data-action": e.action, "data-incident": e.incident_id || "" },
-          el("td", { class: "num", text: e.seq }),
-          el("td", { class: "nowrap", text: fmtTime(e.ts) }),
-          el("td", {}, el("span", { class: "pill", text: e.action })),
-          el("td", { title: e.actor, text: e.actor.length > 24 ? `${e.actor.slice(0, 22)}…` : e.actor }),
-          el("td", { class: "nowrap", title: e.incident_id || "", text: e.incident_id ? caseOf(e.incident_id) : "–" }),
-          el("td", { title: e.installation_id || "", text: short(e.installation_id) }),
-          el("td", { class: "detail-cell", title: e.hash, text: detailText(e.detail) }),
-        ),
-      );
-    }
-  }
-
-  async function onVerifyAudit() {
-    await act($("audit-verify"), async () => {
-      const r = await api("GET", "/api/v1/audit/verify");
-      const out = $("audit-verify-result");
-      out.textContent = r.ok
-        ? `Hash chain intact: ${r.entries} entries, head ${r.head_hash.slice(0, 16)}…`
-        : `Hash chain BROKEN at entry ${r.first_bad_seq}: ${r.problem}`;
-      out.className = r.ok ? "meta ok-text" : "meta error";
-    });
-  }
-
   // ---------------------------------------------------------------- start
 
   function bind() {
@@ -973,9 +908,12 @@
     $("snapshot-close").addEventListener("click", clearSnapshot);
     $("audit-form").addEventListener("submit", (e) => {
       e.preventDefault();
-      act($("audit-refresh"), loadAudit);
+      act($("audit-refresh"), audit.loadAudit);
     });
-    $("audit-verify").addEventListener("click", onVerifyAudit);
+    $("audit-verify").addEventListener("click", audit.onVerifyAudit);
+    $("audit-incident").addEventListener("change", audit.updateExportLink);
+    $("audit-action").addEventListener("change", audit.updateExportLink);
+    placing.bind();
     $("cam-all").addEventListener("change", (e) => {
       for (const cam of state.cameras) {
         const key = camKey(cam.installation_id, cam.camera_id);
@@ -1002,8 +940,30 @@
     });
   }
 
+  // The city's settings: tiles, geocoder, time zone (public; needed before the login).
+  async function loadConfig() {
+    try {
+      state.config = await api("GET", "/api/v1/console/config");
+    } catch (err) {
+      /* keep the defaults: no tiles, no geocoder, UTC */
+    }
+    CS.time.setZone(state.config.time_zone || "UTC");
+    $("hub-zone").textContent = `Times: ${CS.time.zoneLabel()}, 24 h`;
+    for (const node of document.querySelectorAll(".zone-name")) node.textContent = CS.time.zone();
+    show($("geo-form"), Boolean(state.config.geocoder_url));
+    tilesNote();
+  }
+
+  // The other modules (audit.js, place.js) get the helpers they share with this one.
+  let audit = null;
+  let placing = null;
+
   async function start() {
+    const ui = { $, el, clear, show, api, act, report, flash, ApiError, state, isSupervising, short, fmtTime, fmtMeters, tilesFailed };
+    audit = CS.audit(ui);
+    placing = CS.placing(ui);
     bind();
+    await loadConfig();
     try {
       const data = await api("GET", "/api/v1/auth/me");
       loggedIn(data.user, data.csrf_token);

@@ -156,3 +156,60 @@ class Browser:
     async def console_errors(self) -> list[str]:
         logs = await self.run(self.driver.get_log, "browser")
         return [entry["message"] for entry in logs if entry.get("level") == "SEVERE"]
+
+    async def allow_downloads(self, directory: Path) -> None:
+        """Save downloads (Content-Disposition: attachment) into ``directory``."""
+        directory.mkdir(parents=True, exist_ok=True)
+        await self.run(
+            self.driver.execute_cdp_cmd,
+            "Browser.setDownloadBehavior",
+            {"behavior": "allow", "downloadPath": str(directory), "eventsEnabled": True},
+        )
+
+    async def downloaded(self, directory: Path, suffix: str) -> Path:
+        """The one finished download ending in ``suffix`` (waits for it)."""
+
+        def done(_: WebDriver) -> Path | bool:
+            found = [p for p in directory.iterdir() if p.name.endswith(suffix)]
+            partial = [p for p in directory.iterdir() if p.name.endswith(".crdownload")]
+            return found[0] if len(found) == 1 and not partial else False
+
+        return await self.wait(done, f"a downloaded *{suffix} in {directory}")
+
+    async def log_in(self, url: str, username: str, password: str) -> None:
+        await self.get(url)
+        await self.visible("#login-form", "the login form")
+        await self.fill({"login-username": username, "login-password": password})
+        await self.click("#login-submit")
+        await self.visible("#who-name", "the logged-in officer")
+
+    async def click_at(self, css: str, dx: int, dy: int) -> None:
+        """A real mouse click ``dx``/``dy`` pixels from the centre of the first match."""
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        def _click() -> None:
+            node = self.driver.find_element(By.CSS_SELECTOR, css)
+            ActionChains(self.driver).move_to_element_with_offset(node, dx, dy).click().perform()
+
+        await self.run(_click)
+
+    async def drag(self, css: str, dx: int, dy: int) -> None:
+        """Press the mouse on the first match, move by ``dx``/``dy`` in steps, release."""
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        def _drag() -> None:
+            node = self.driver.find_element(By.CSS_SELECTOR, css)
+            chain = ActionChains(self.driver).click_and_hold(node)
+            for _ in range(4):
+                chain.move_by_offset(dx // 4, dy // 4)
+            chain.release().perform()
+
+        await self.run(_drag)
+
+
+def screenshot_path(tmp_path: Path, name: str) -> str:
+    """Where a test saves a screenshot: ``$CONNECT_SHARE_SCREENSHOTS/<name>`` when set (the
+    README's pictures in docs/ are made that way), else the test's tmp_path."""
+    directory = Path(os.environ.get("CONNECT_SHARE_SCREENSHOTS") or tmp_path)
+    directory.mkdir(parents=True, exist_ok=True)
+    return str(directory / name)

@@ -5,8 +5,8 @@ the map and in the table, asks for live view (approved) and for footage (one cam
 approved, one declined: "no footage"), watches the MJPEG relay in an <img>, sees the
 shared evidence and its manifest, closes the live view. A supervisor then logs in and the
 audit view shows the same entries as the API, with an intact hash chain.
-Screenshots: /tmp/console.png (incident), /tmp/console-audit.png (audit view) and
-/tmp/console-login.png.
+Screenshots (``$CONNECT_SHARE_SCREENSHOTS`` or the test's tmp_path): console.png (incident),
+console-audit-chain.png (audit view) and console-login.png.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from connect_share_protocol.evidence import (
     sign_manifest,
     sign_upload_id,
 )
-from tests.hub.console_browser import Browser, start_chromium
+from tests.hub.console_browser import Browser, screenshot_path, start_chromium
 from tests.hub_harness import HubHarness, SimulatedInstallation, camera, running_hub
 
 pytestmark = pytest.mark.browser
@@ -37,9 +37,6 @@ pytestmark = pytest.mark.browser
 LAT, LON = 33.7490, -84.3880
 M_LAT = 1 / 110_540  # degrees per metre, north
 M_LON = 1 / (111_320 * 0.8313)  # degrees per metre, east, at this latitude
-SCREENSHOT = "/tmp/console.png"
-AUDIT_SCREENSHOT = "/tmp/console-audit.png"
-LOGIN_SCREENSHOT = "/tmp/console-login.png"
 
 
 def at(north_m: float, east_m: float) -> tuple[float, float]:
@@ -114,7 +111,7 @@ async def test_console_end_to_end(tmp_path: Path, chromium: WebDriver) -> None:
     frames: asyncio.Task[None] | None = None
     try:
         async with running_hub(tmp_path) as hub:
-            frames = await _run_console_flow(hub, browser)
+            frames = await _run_console_flow(hub, browser, tmp_path)
     finally:
         if frames is not None:
             frames.cancel()
@@ -123,7 +120,9 @@ async def test_console_end_to_end(tmp_path: Path, chromium: WebDriver) -> None:
         browser.close()
 
 
-async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[None] | None:
+async def _run_console_flow(
+    hub: HubHarness, browser: Browser, tmp_path: Path
+) -> asyncio.Task[None] | None:
     analyst = await hub.create_user(role="analyst", display_name="Dana Reyes", badge="4711")
     supervisor = await hub.create_user(role="supervisor", display_name="Sgt. Miles Chen")
     house = await hub.simulated_installation(
@@ -158,7 +157,7 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
     await browser.get(hub.url + "/")
     await browser.visible("#login-form", "the login form")
     await browser.fill({"login-username": analyst.username, "login-password": "wrong password"})
-    await browser.screenshot(LOGIN_SCREENSHOT)
+    await browser.screenshot(screenshot_path(tmp_path, "console-login.png"))
     await browser.click("#login-submit")
     await browser.wait(
         lambda d: "Wrong username" in d.find_element("id", "login-error").text,
@@ -206,16 +205,16 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
     }
     assert set(in_table) == expected
     assert in_table[0] == f"{house.installation_id}/cam-front", "nearest first"
-    on_map = await browser.attrs("#map g.map-cam", "data-camera")
+    on_map = await browser.attrs("#map .map-cam", "data-camera")
     assert set(on_map) == expected
-    assert len(await browser.attrs("#map circle.map-outside", "r")) == 1  # Far garage
+    assert len(await browser.attrs("#map path.map-outside", "d")) == 1  # Far garage
     rows = dict(zip(in_table, await browser.texts("#camera-rows tr"), strict=True))
     assert "registered" in rows[f"{shop.installation_id}/cam-shop"]
     assert "offline" in rows[f"{porch.installation_id}/cam-porch"]
     assert "integrated" in rows[f"{house.installation_id}/cam-front"]
 
     # 4. Ask for live view on the front door (picked on the map); the resident approves.
-    await browser.click(f'#map g.map-cam[data-camera="{house.installation_id}/cam-front"] circle')
+    await browser.click(f'#map .map-cam[data-camera="{house.installation_id}/cam-front"]')
     await browser.click("#request-live")
     live_req = await house.next_message("access_request")
     assert live_req.scope == "live" and live_req.camera_ids == ["cam-front"]
@@ -224,7 +223,7 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
     assert await browser.attrs("button.watch", "data-camera") == ["cam-front"]
 
     # 5. Footage from the shop camera and the driveway: shop approves, the house declines.
-    await browser.click(f'#map g.map-cam[data-camera="{house.installation_id}/cam-front"] circle')
+    await browser.click(f'#map .map-cam[data-camera="{house.installation_id}/cam-front"]')
     for key in (f"{shop.installation_id}/cam-shop", f"{house.installation_id}/cam-drive"):
         await browser.click(f'#camera-rows tr[data-camera="{key}"] input')
     await browser.click("#request-clip")
@@ -243,7 +242,7 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
         def check(d: WebDriver) -> str | bool:
             for row in d.find_elements("css selector", "#request-rows tr"):
                 if row.get_attribute("data-camera") == camera_key and scope in row.text:
-                    return row.find_element("css selector", ".outcome").text.lower()
+                    return row.find_element("css selector", ".state").get_attribute("data-state")
             return False
 
         return check
@@ -251,10 +250,10 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
     drive = f"{house.installation_id}/cam-drive"
     shop_key = f"{shop.installation_id}/cam-shop"
     await browser.wait(
-        lambda d: outcome(drive, "footage")(d) == "no footage", "no footage for the driveway"
+        lambda d: outcome(drive, "footage")(d) == "no_footage", "no footage for the driveway"
     )
     await browser.wait(
-        lambda d: outcome(shop_key, "footage")(d) == "approved", "the shop's approval"
+        lambda d: outcome(shop_key, "footage")(d) == "delivered", "the shop's delivered clip"
     )
 
     # 6. Evidence and its manifest.
@@ -281,7 +280,7 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
         == 480,
         "relayed frames in the live view",
     )
-    await browser.screenshot(SCREENSHOT)
+    await browser.screenshot(screenshot_path(tmp_path, "console.png"))
 
     await browser.click("#live-close")
     closed = await house.next_message("session_close")
@@ -357,7 +356,7 @@ async def _run_console_flow(hub: HubHarness, browser: Browser) -> asyncio.Task[N
         and set(incidents) == {incident_id},
         "only this incident's entries after filtering",
     )
-    await browser.screenshot(AUDIT_SCREENSHOT)
+    await browser.screenshot(screenshot_path(tmp_path, "console-audit-chain.png"))
     # No script error, no CSP violation; only the two expected 401s (no session yet, and
     # the wrong password) may be logged by the browser.
     expected_401 = ("/api/v1/auth/me - ", "/api/v1/auth/login - ")

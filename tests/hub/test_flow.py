@@ -50,7 +50,14 @@ async def test_incident_to_relay_to_revocation(tmp_path: Path, database_url: str
             incident["incident_id"], [(sim.installation_id, "cam-near")]
         )
         assert [r["cameras"] for r in requests] == [
-            [{"camera_id": "cam-near", "outcome": "pending"}]
+            [
+                {
+                    "camera_id": "cam-near",
+                    "outcome": "pending",
+                    "state": "waiting_for_resident",
+                    "until": requests[0]["expires_at"],
+                }
+            ]
         ]
         asked = await sim.next_message("access_request")
         assert asked.scope == "live" and asked.camera_ids == ["cam-near"]

@@ -30,7 +30,8 @@ async def views(api: HubClient, incident_id: str) -> dict[str, dict[str, Any]]:
     for req in (await api.incident(incident_id))["requests"]:
         result[req["installation_id"]] = {
             "status": req["status"],
-            "cameras": req["cameras"],
+            # Each camera's state too (request_states.py); its "until" is a time.
+            "cameras": [{k: v for k, v in c.items() if k != "until"} for c in req["cameras"]],
             "grants": sorted(g["camera_ids"][0] for g in req["grants"]),
         }
     return result
@@ -93,13 +94,13 @@ async def test_decline_pause_and_silence_look_the_same(tmp_path: Path, database_
         ids = {s.name: s.installation_id for s in sims}
         assert seen[ids["final"]] == seen[ids["open"]]
         assert seen[ids["final"]]["cameras"] == [
-            {"camera_id": "a", "outcome": "approved"},
-            {"camera_id": "b", "outcome": "pending"},
+            {"camera_id": "a", "outcome": "approved", "state": "active"},
+            {"camera_id": "b", "outcome": "pending", "state": "waiting_for_resident"},
         ]
         assert seen[ids["empty"]] == seen[ids["silent"]]
         assert seen[ids["empty"]] == {
             "status": "pending",
-            "cameras": [{"camera_id": "c", "outcome": "pending"}],
+            "cameras": [{"camera_id": "c", "outcome": "pending", "state": "waiting_for_resident"}],
             "grants": [],
         }
         before = {name: await audit_of(supervisor, inc, i) for name, i in ids.items()}
@@ -115,11 +116,13 @@ async def test_decline_pause_and_silence_look_the_same(tmp_path: Path, database_
         seen = await views(analyst, inc)
         assert seen[ids["final"]] == seen[ids["open"]]
         assert seen[ids["final"]]["cameras"] == [
-            {"camera_id": "a", "outcome": "approved"},
-            {"camera_id": "b", "outcome": "no_footage"},
+            {"camera_id": "a", "outcome": "approved", "state": "active"},
+            {"camera_id": "b", "outcome": "no_footage", "state": "no_footage"},
         ]
         assert seen[ids["empty"]] == seen[ids["silent"]]
-        assert seen[ids["empty"]]["cameras"] == [{"camera_id": "c", "outcome": "no_footage"}]
+        assert seen[ids["empty"]]["cameras"] == [
+            {"camera_id": "c", "outcome": "no_footage", "state": "no_footage"}
+        ]
         assert {v["status"] for v in seen.values()} == {"closed"}
         after = {name: await audit_of(supervisor, inc, i) for name, i in ids.items()}
         assert after["final"] == after["open"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -147,7 +148,9 @@ async def export_csv(request: web.Request) -> web.Response:
             filters=used,
             rows=len(rows),
         )
-    suffix = "-".join(v[:12] for v in used.values()) or "all"
+    # The filters are the caller's text: only safe characters reach the header (a control
+    # character or a quote there would break or forge the response).
+    suffix = re.sub(r"[^A-Za-z0-9._-]", "_", "-".join(v[:12] for v in used.values())) or "all"
     return web.Response(
         text=body,
         content_type="text/csv",

@@ -18,9 +18,10 @@ from sqlalchemy import insert, text
 from benchmarks.common import median, percentile, report
 from connect_share_protocol.messages import Decision
 from hub_server import grants
-from hub_server.bootstrap import ensure_bootstrap
+from hub_server.bootstrap import ensure_bootstrap, resolve_kek
 from hub_server.database import Database
 from hub_server.geo import haversine_m
+from hub_server.kek import default_kek_path
 from hub_server.models import AccessRequestRow, Incident, Installation, User
 from hub_server.search import cameras_in_radius
 from hub_server.settings import Settings
@@ -189,7 +190,8 @@ async def bench_tokens(db: Database, label: str, installations: int, per_inst: i
     """200 installations, each answering its requests one after another (as over its socket),
     all at once: group commit vs one transaction per decision, same run, same database."""
     hub = Hub(Settings(database_url=db.url), db)
-    hub.hub_id = await ensure_bootstrap(db)
+    hub.kek = await resolve_kek(db, default_kek_path(db.url))
+    hub.hub_id = await ensure_bootstrap(db, hub.kek)
     await hub.signing_keys()
 
     async def run(plan: dict[str, list[str]], decide) -> float:  # type: ignore[no-untyped-def]

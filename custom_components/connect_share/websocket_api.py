@@ -141,6 +141,11 @@ def _loaded(hass: HomeAssistant) -> list[Installation]:
     ]
 
 
+def _targets(hass: HomeAssistant, msg: dict[str, Any]) -> list[Installation]:
+    """The entry named by ``entry_id``, else every loaded one (actions that apply to all)."""
+    return [_installation(hass, msg)] if "entry_id" in msg else _loaded(hass)
+
+
 def _installation(hass: HomeAssistant, msg: dict[str, Any]) -> Installation:
     loaded = _loaded(hass)
     entry_id = msg.get("entry_id")
@@ -156,7 +161,7 @@ def _installation(hass: HomeAssistant, msg: dict[str, Any]) -> Installation:
 
 def _with_request(hass: HomeAssistant, msg: dict[str, Any], *, pending: bool) -> Installation:
     request_id = msg["request_id"]
-    candidates = [_installation(hass, msg)] if "entry_id" in msg else _loaded(hass)
+    candidates = _targets(hass, msg)
     for inst in candidates:
         if (request_id in inst.pending) if pending else inst.requests.find(request_id):
             return inst
@@ -311,7 +316,7 @@ async def ws_stop_session(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
     """Stop one live view and revoke its token, so the officer cannot simply reopen it."""
-    for inst in [_installation(hass, msg)] if "entry_id" in msg else _loaded(hass):
+    for inst in _targets(hass, msg):
         session = inst.sessions.get(msg["session_id"])
         if session is not None:
             token_id = session.grant.claims.token_id
@@ -333,7 +338,7 @@ async def ws_stop_all(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
     """Revoke all: every session ends at once, every token issued so far is dead."""
-    insts = [_installation(hass, msg)] if "entry_id" in msg else _loaded(hass)
+    insts = _targets(hass, msg)
     for inst in insts:
         await inst.async_revoke_all(reason="panel")
     return {"entries": [i.entry.entry_id for i in insts]}
@@ -356,7 +361,7 @@ async def ws_revoke(
     token_id, incident_id = msg.get("token_id"), msg.get("incident_id")
     if not token_id and not incident_id:
         raise CommandError(ERR_INVALID_FORMAT, "give a token_id or an incident_id")
-    insts = [_installation(hass, msg)] if "entry_id" in msg else _loaded(hass)
+    insts = _targets(hass, msg)
     for inst in insts:
         await inst.async_revoke(token_id, incident_id)
     return {"revoked": True}
@@ -391,7 +396,7 @@ async def ws_pause(
             raise CommandError(ERR_INVALID_FORMAT, "'until' is more than a year away")
     else:
         until = math.inf
-    insts = [_installation(hass, msg)] if "entry_id" in msg else _loaded(hass)
+    insts = _targets(hass, msg)
     for inst in insts:
         await inst.async_set_paused(until, reason="panel")
     return {"paused_until": _iso(until)}
@@ -406,7 +411,7 @@ async def ws_pause(
 async def ws_resume(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
-    insts = [_installation(hass, msg)] if "entry_id" in msg else _loaded(hass)
+    insts = _targets(hass, msg)
     for inst in insts:
         await inst.async_set_paused(None, reason="panel")
     return {"paused": False}
@@ -423,7 +428,7 @@ async def ws_resume(
 async def ws_requests(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
-    insts = [_installation(hass, msg)] if "entry_id" in msg else _loaded(hass)
+    insts = _targets(hass, msg)
     return {
         "pending": [
             {"entry_id": i.entry.entry_id, **_request_row(i, p)}

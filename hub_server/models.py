@@ -292,3 +292,19 @@ class EvidenceUpload(Base):
     __table_args__ = (
         UniqueConstraint("manifest_sha256", name="uq_evidence_uploads_manifest_sha256"),
     )
+
+
+class LoginFailure(Base):
+    """One failed login, keyed ``ip:<address>`` and again ``user:<username>``.
+
+    In the database rather than in memory so that every instance counts every failure
+    (``auth.LoginRateLimiter``); one row per failure, so concurrent failures are inserts
+    that cannot overwrite each other. Rows older than ``login_window_s`` are pruned.
+    """
+
+    __tablename__ = "login_failures"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))
+    at: Mapped[float] = mapped_column(Double, index=True)
+
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)

@@ -73,6 +73,15 @@ class Settings:
     request_sweep_s: float = 5.0
     # How long the hub remembers processed installation ``msg_id``s (replays are only acked).
     processed_message_retention_days: int = 30
+    # Retention in days per record kind (hub_server/retention.py; 0 = keep). Counted from
+    # the later of the record's own end and its incident's close: open incidents hold all.
+    # Admins may override them at run time (PUT /api/v1/admin/retention).
+    live_sessions_retention_days: int = 30
+    grants_retention_days: int = 30
+    access_requests_retention_days: int = 30
+    incidents_retention_days: int = 30
+    evidence_retention_days: int = 90
+    retention_sweep_s: float = 3600.0
     # Group commit: decisions arriving within this many milliseconds share one transaction.
     decision_batch_ms: float = 2.0
     # Empty: one instance, in-process bus. nats://host:port: several instances (routing.py).

@@ -34,22 +34,25 @@ async def login(request: web.Request) -> web.Response:
     password = f.text("password", max_len=1024) or ""
     f.done()
     address = request.remote or "unknown"
-    wait = hub.login_limiter.retry_after(username, address)
-    if wait:
-        raise ApiError(
-            429, "too_many_attempts", f"too many failed logins; retry in {wait} s", retry_after=wait
-        )
     async with hub.db.read() as session:
+        wait = await hub.login_limiter.retry_after(session, username, address)
+        if wait:
+            raise ApiError(
+                429,
+                "too_many_attempts",
+                f"too many failed logins; retry in {wait} s",
+                retry_after=wait,
+            )
         user = await session.scalar(select(User).where(User.username == username))
     ok = await check_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
-        hub.login_limiter.failed(username, address)
         async with hub.db.write() as session:
             await audit.append(
                 hub.db, session, "login.failed", actor=f"ip:{request.remote}", username=username
             )
+            # After the append: its audit lock serialises the prune across instances.
+            await hub.login_limiter.failed(session, username, address)
         raise ApiError(401, "bad_credentials", "wrong username or password")
-    hub.login_limiter.succeeded(username)
     secret, csrf = new_secret(), new_secret()
     now = time.time()
     async with hub.db.write() as session:
@@ -69,6 +72,8 @@ async def login(request: web.Request) -> web.Response:
         await audit.append(
             hub.db, session, "login", actor=f"user:{user.id}", username=username, via="password"
         )
+        # After the append, like ``failed``: the audit lock orders every write to the table.
+        await hub.login_limiter.succeeded(session, username)
     response = web.json_response({"user": users.user_json(user), "csrf_token": csrf})
     response.set_cookie(
         SESSION_COOKIE,

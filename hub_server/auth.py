@@ -12,7 +12,6 @@ import hashlib
 import math
 import secrets
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,10 +19,11 @@ from typing import Any
 from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from .errors import ApiError
-from .models import ApiToken, User, WebSession
+from .models import ApiToken, LoginFailure, User, WebSession
 
 SESSION_COOKIE = "cs_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -114,6 +114,10 @@ class LoginRateLimiter:
     - A username with ``user_max`` recent failures waits, with the same growing delay, but
       only for addresses that have themselves failed recently: a correct password from an
       address that has not failed is never locked out, so nobody can lock a user out.
+
+    The failures live in the shared database (``LoginFailure``), not in this process: behind
+    a load balancer every instance counts the guesses made through all of them. Times are
+    wall-clock (``time.time()``), the same on every instance.
     """
 
     def __init__(
@@ -130,43 +134,42 @@ class LoginRateLimiter:
         self.window_s = window_s
         self.base_delay_s = base_delay_s
         self.max_delay_s = max_delay_s
-        self._failures: dict[str, deque[float]] = {}
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.get(key)
-        if times is None:
-            return deque()
-        while times and now - times[0] > self.window_s:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-        return times
-
-    def _wait(self, times: deque[float], threshold: int, now: float) -> float:
-        if len(times) < threshold:
+    def _wait(self, recent: tuple[int, float] | None, threshold: int, now: float) -> float:
+        count, last = recent or (0, 0.0)
+        if count < threshold:
             return 0.0
-        delay = min(self.max_delay_s, self.base_delay_s * 2 ** (len(times) - threshold))
-        return max(0.0, times[-1] + delay - now)
+        delay = min(self.max_delay_s, self.base_delay_s * 2 ** (count - threshold))
+        return max(0.0, last + delay - now)
 
-    def retry_after(self, username: str, address: str, now: float | None = None) -> int:
+    async def retry_after(
+        self, session: AsyncSession, username: str, address: str, now: float | None = None
+    ) -> int:
         """Seconds until this username may be tried from this address (0: now)."""
-        now = time.monotonic() if now is None else now
-        by_address = self._recent(f"ip:{address}", now)
-        wait = self._wait(by_address, self.address_max, now)
-        if by_address:  # only addresses that failed are held back by the user's count
-            wait = max(wait, self._wait(self._recent(f"user:{username}", now), self.user_max, now))
+        now = time.time() if now is None else now
+        ip_key, user_key = f"ip:{address}", f"user:{username}"
+        rows = await session.execute(
+            select(LoginFailure.key, func.count(), func.max(LoginFailure.at))
+            .where(LoginFailure.key.in_((ip_key, user_key)), LoginFailure.at > now - self.window_s)
+            .group_by(LoginFailure.key)
+        )
+        recent = {key: (count, last) for key, count, last in rows.all()}
+        wait = self._wait(recent.get(ip_key), self.address_max, now)
+        if ip_key in recent:  # only addresses that failed are held back by the user's count
+            wait = max(wait, self._wait(recent.get(user_key), self.user_max, now))
         return math.ceil(wait) if wait > 0 else 0
 
-    def failed(self, username: str, address: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        if len(self._failures) > 100_000:  # bound memory under a spray of usernames
-            for key in list(self._failures)[:50_000]:
-                self._recent(key, now)
+    async def failed(
+        self, session: AsyncSession, username: str, address: str, now: float | None = None
+    ) -> None:
+        """Record a failure (in the caller's transaction) and prune what left the window."""
+        now = time.time() if now is None else now
+        await session.execute(delete(LoginFailure).where(LoginFailure.at <= now - self.window_s))
         for key in (f"ip:{address}", f"user:{username}"):
-            self._failures.setdefault(key, deque()).append(now)
+            session.add(LoginFailure(id=secrets.token_hex(16), key=key[:100], at=now))
 
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(f"user:{username}", None)
+    async def succeeded(self, session: AsyncSession, username: str) -> None:
+        await session.execute(delete(LoginFailure).where(LoginFailure.key == f"user:{username}"))
 
 
 async def user_from_request(request: web.Request, sessions: Any) -> AuthUser | None:

@@ -9,8 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
+import pytest
+from sqlalchemy import func, select
 
 from hub_server.auth import LoginRateLimiter
+from hub_server.database import Database, migrate
+from hub_server.models import LoginFailure
+from tests.hub.postgres import PostgresServer
 from tests.hub_harness import HubHarness, HubUser, running_hub
 
 
@@ -55,19 +60,62 @@ async def test_an_address_spraying_usernames_is_slowed_alone(tmp_path: Path) -> 
         assert status == 200, body
 
 
-def test_delays_grow_with_each_failure() -> None:
+async def test_delays_grow_with_each_failure(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
+    await migrate(url)
+    db = Database(url)
     limiter = LoginRateLimiter(5, 900, address_max=20, base_delay_s=1, max_delay_s=900)
-    now = 1000.0
-    for _ in range(5):
-        limiter.failed("dana", "10.0.0.1", now)
-    waits = [limiter.retry_after("dana", "10.0.0.1", now)]
-    for _ in range(4):
-        now += waits[-1]  # wait it out, then fail again
-        assert limiter.retry_after("dana", "10.0.0.1", now) == 0
-        limiter.failed("dana", "10.0.0.1", now)
-        waits.append(limiter.retry_after("dana", "10.0.0.1", now))
-    assert waits == [1, 2, 4, 8, 16]
-    assert limiter.retry_after("dana", "10.0.0.9", now) == 0  # a clean address: never held
-    for _ in range(30):
-        limiter.failed("dana", "10.0.0.1", now)
-    assert limiter.retry_after("dana", "10.0.0.1", now) == 900  # capped
+
+    async def failed(address: str, now: float) -> None:
+        async with db.write() as session:
+            await limiter.failed(session, "dana", address, now)
+
+    async def retry_after(address: str, now: float) -> int:
+        async with db.read() as session:
+            return await limiter.retry_after(session, "dana", address, now)
+
+    try:
+        now = 1000.0
+        for _ in range(5):
+            await failed("10.0.0.1", now)
+        waits = [await retry_after("10.0.0.1", now)]
+        for _ in range(4):
+            now += waits[-1]  # wait it out, then fail again
+            assert await retry_after("10.0.0.1", now) == 0
+            await failed("10.0.0.1", now)
+            waits.append(await retry_after("10.0.0.1", now))
+        assert waits == [1, 2, 4, 8, 16]
+        assert await retry_after("10.0.0.9", now) == 0  # a clean address: never held
+        for _ in range(30):
+            await failed("10.0.0.1", now)
+        assert await retry_after("10.0.0.1", now) == 900  # capped
+        # Failures leave the window (and the table) after window_s.
+        assert await retry_after("10.0.0.1", now + 901) == 0
+        await failed("10.0.0.7", now + 901)
+        async with db.read() as session:
+            assert await session.scalar(select(func.count()).select_from(LoginFailure)) == 2
+    finally:
+        await db.close()
+
+
+@pytest.mark.postgres
+async def test_guesses_spread_over_instances_share_one_budget(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """Two instances on one PostgreSQL: each sees the failures made through the other."""
+    url = postgres_server.create_database()
+    async with running_hub(tmp_path, database_url=url, login_max_failures=4) as a:
+        erin = await a.create_user(role="officer", username="erin")
+        async with running_hub(tmp_path, database_url=url, login_max_failures=4) as b:
+            for hub in (a, b, a, b):
+                status, _ = await login_from(hub, "127.0.0.4", "erin", "wrong password!")
+                assert status == 401
+            for hub in (a, b):  # the fifth guess waits, whichever instance it is sent to
+                status, body = await login_from(hub, "127.0.0.4", "erin", erin.password)
+                assert status == 429 and body["retry_after"] >= 1, body
+            # Still never a lockout: a clean address logs in through either instance, and
+            # that success clears erin's count for the next one.
+            status, body = await login_from(b, "127.0.0.1", "erin", erin.password)
+            assert status == 200, body
+            status, body = await login_from(a, "127.0.0.4", "erin", erin.password)
+            assert status == 200, body

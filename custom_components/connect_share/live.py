@@ -222,6 +222,7 @@ class LiveSessions:
     # --- the resident is told --------------------------------------------------------------
 
     def _access_event(self, action: str, session: LiveSession, **extra: Any) -> dict[str, Any]:
+        """Fire ``connect_share_access``: who watches, and why (agency, offense, basis, reason)."""
         c = session.grant.claims
         data = {
             "action": action,
@@ -234,6 +235,8 @@ class LiveSessions:
             "session_id": session.session_id,
             "scope": session.scope,
             "frames_sent": session.frames_sent,
+            **c.purpose.detail(),
+            "reason": c.reason,
             **extra,
         }
         self.ctx.hass.bus.async_fire(EVENT_ACCESS, data)
@@ -270,7 +273,7 @@ class LiveSessions:
 
     def _notify_end(self, session: LiveSession, reason: str) -> None:
         c = session.grant.claims
-        data = self._access_event("session_ended", session, reason=reason)
+        data = self._access_event("session_ended", session, end_reason=reason)
         title = "Connect Share: live view ended"
         message = (
             f"{c.officer_name} (badge {c.badge}) stopped watching {data['camera']} "

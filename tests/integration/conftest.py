@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from homeassistant.components.camera import Camera
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.setup import async_setup_component
 from PIL import Image
 from pytest_homeassistant_custom_component.common import MockPlatform, mock_platform
 
+from custom_components.connect_share import logbook
 from custom_components.connect_share.const import DOMAIN
 
 from .fake_hub import FakeHub
@@ -124,3 +125,15 @@ async def update_options(hass: HomeAssistant, entry: ConfigEntry, options: dict)
     hass.config_entries.async_update_entry(entry, options=options)
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+def logbook_describer(hass: HomeAssistant, event_type: str) -> Callable[[Event], dict[str, Any]]:
+    """The integration's logbook description function for one of its bus events."""
+    described: dict[str, Callable[[Event], dict[str, Any]]] = {}
+
+    def register(domain: str, event: str, fn: Callable[[Event], dict[str, Any]]) -> None:
+        assert domain == DOMAIN
+        described[event] = fn
+
+    logbook.async_describe_events(hass, register)
+    return described[event_type]

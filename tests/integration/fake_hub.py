@@ -297,6 +297,9 @@ class FakeHub:
             scopes=[scope],
             lifetime_s=lifetime_s,
             now=now,
+            # As the real hub does: the token says why, as the request did.
+            purpose=incident.purpose,
+            reason=incident.reason,
         )
         return issue_token(key or self.key, self.kid, claims)
 

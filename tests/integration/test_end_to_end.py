@@ -22,6 +22,7 @@ from custom_components.connect_share.protocol.messages import (
     new_session_id,
     unpack_frame,
 )
+from custom_components.connect_share.protocol.purpose import Purpose
 
 from .conftest import camera_options, enroll, set_cameras, until
 from .fake_hub import FakeHub
@@ -34,6 +35,9 @@ from .helpers import (
 )
 
 pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "cameras")
+PURPOSE = Purpose(
+    agency_name="Amsterdam Police", agency_id="NL0000001", offense_code="220", legal_basis="exigent"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +87,7 @@ async def test_request_approve_session_pause_revoke_audit(
     hass.bus.async_listen("connect_share_request", bus_requests.append)
 
     # 1. An incident fans out: a live request for the front camera.
-    incident = fake_hub.incident()
+    incident = fake_hub.incident(purpose=PURPOSE)
     request = fake_hub.request(incident, ["camera.front"])
     await fake_hub.send(request)
     await until(lambda: hass.states.get(pending).state == "1", "pending request")
@@ -91,6 +95,8 @@ async def test_request_approve_session_pause_revoke_audit(
     assert hass.states.get(events).attributes["request_id"] == request.request_id
     await hass.async_block_till_done()
     assert bus_requests[0].data["request_id"] == request.request_id
+    assert bus_requests[0].data["agency_id"] == "NL0000001"
+    assert bus_requests[0].data["reason"] == "suspect seen"
     notes = persistent_notification._async_get_or_create_notifications(hass)
     assert f"connect_share_request_{request.request_id}" in notes
 
@@ -212,7 +218,9 @@ async def test_request_approve_session_pause_revoke_audit(
 
     # Logbook / notify blueprint saw each access.
     notes = persistent_notification._async_get_or_create_notifications(hass)
-    assert any("started watching" in n["message"] for n in notes.values())
+    [seen] = [n["message"] for n in notes.values() if "started watching" in n["message"]]
+    assert seen.startswith("Officer Test (badge 1234, Amsterdam Police) started watching"), seen
+    assert "Offense type: 220. Legal basis: exigent. Reason: suspect seen" in seen, seen
 
     # 8. The local log survives an unload and verifies on reload.
     actions = audit_actions(entry)

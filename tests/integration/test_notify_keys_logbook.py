@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from homeassistant.core import Event, HomeAssistant, ServiceCall
 from homeassistant.helpers import issue_registry as ir
 
-from custom_components.connect_share import hub_client, logbook
+from custom_components.connect_share import hub_client
 from custom_components.connect_share.const import DOMAIN
 from custom_components.connect_share.protocol.messages import SessionOpen, new_session_id
 from custom_components.connect_share.repairs import async_create_fix_flow
 
-from .conftest import camera_options, enroll, set_cameras, until
+from .conftest import camera_options, enroll, logbook_describer, set_cameras, until
 from .fake_hub import FakeHub
 from .helpers import audit_actions
 
@@ -122,15 +121,19 @@ async def test_rotated_hub_key_needs_the_residents_pin(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_logbook_describes_access(hass: HomeAssistant) -> None:
-    described: dict[str, Any] = {}
-
-    def register(domain: str, event: str, fn) -> None:
-        described[event] = fn
-
-    logbook.async_describe_events(hass, register)
-    fn = described["connect_share_access"]
-    start = fn(
+async def test_logbook_describes_access_and_requests_with_their_purpose(
+    hass: HomeAssistant,
+) -> None:
+    why = {
+        "agency_name": "Amsterdam Police",
+        "agency_id": "NL0000001",
+        "offense_code": "220",
+        "offense_group": "property",
+        "legal_basis": "exigent",
+        "reason": "Burglary in progress reported by a neighbour",
+    }
+    access = logbook_describer(hass, "connect_share_access")
+    start = access(
         Event(
             "connect_share_access",
             {
@@ -140,10 +143,42 @@ async def test_logbook_describes_access(hass: HomeAssistant) -> None:
                 "badge": "4711",
                 "case_number": "2026-1",
                 "entity_id": "camera.front",
+                **why,
             },
         )
     )
     assert start["entity_id"] == "camera.front"
     assert "started watching Front: Det. Rivera (badge 4711), case 2026-1" in start["message"]
-    end = fn(Event("connect_share_access", {"action": "session_ended", "frames_sent": 7}))
-    assert "stopped watching" in end["message"] and "7 frames" in end["message"]
+    assert (
+        "Agency: Amsterdam Police (NL0000001). Offense type: 220, property." in (start["message"])
+    )
+    assert "Legal basis: exigent. Reason: Burglary in progress" in start["message"]
+    end = access(
+        Event(
+            "connect_share_access",
+            {"action": "session_ended", "frames_sent": 7, "end_reason": "revoked"},
+        )
+    )
+    assert "stopped watching" in end["message"] and "7 frames (revoked)" in end["message"]
+    # An event recorded by an older version (no purpose, odd types) still reads.
+    assert "Agency: agency not stated" in end["message"] and "Reason: -" in end["message"]
+    odd = access(Event("connect_share_access", {"action": "session_ended", "agency_id": 7}))
+    assert "agency not stated" in odd["message"]
+
+    request = logbook_describer(hass, "connect_share_request")(
+        Event(
+            "connect_share_request",
+            {
+                "officer": "Det. Rivera",
+                "badge": "4711",
+                "case_number": "2026-1",
+                "scope": "live",
+                "cameras": ["camera.front", "camera.back"],
+                **why,
+            },
+        )
+    )
+    assert request["message"].startswith(
+        "request from Det. Rivera (badge 4711), case 2026-1, live of camera.front, camera.back."
+    )
+    assert "Offense type: 220, property. Legal basis: exigent." in request["message"]

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.connect_share import hub_client
 from tests.hub_harness import running_hub
 
-from .conftest import camera_options, enroll, set_cameras, until
+from .conftest import camera_options, enroll, logbook_describer, set_cameras, until
 
 pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "cameras")
 LAT, LON = 52.3731, 4.8922
@@ -120,6 +121,7 @@ async def test_warrant_required_for_live_refuses_exigent_neutrally_and_tokens_ar
         await set_cameras(hass, entry, {"camera.front": front})
         await until(lambda: entry.runtime_data.connection.is_connected, "reconnected")
         manager = entry.runtime_data
+        access_events = async_capture_events(hass, "connect_share_access")
         session = await api.open_session(grant["grant_id"], "camera.front", fps=2)
         await api.read_mjpeg(session["session_id"], count=1)
         started = entries(entry, "session_started")[-1]
@@ -128,6 +130,18 @@ async def test_warrant_required_for_live_refuses_exigent_neutrally_and_tokens_ar
         assert started["legal_basis"] == "warrant" and started["warrant_ref"] == WARRANT[0]
         assert started["reason"] == REASON
         await api.close_session(session["session_id"])
+        await until(lambda: len(access_events) == 2, "access events")
+        # Automations and the logbook get the same why as the audit log and the notification.
+        describe = logbook_describer(hass, "connect_share_access")
+        for event in access_events:
+            assert event.data["agency_id"] == "NL0000001" and event.data["reason"] == REASON
+            assert event.data["legal_basis"] == "warrant"
+            assert event.data["warrant_court"] == WARRANT[1]
+            message = describe(event)["message"]
+            assert "Agency: Amsterdam Police (NL0000001)" in message, message
+            assert f"Legal basis: warrant {WARRANT[0]} ({WARRANT[1]})" in message, message
+            assert "Offense type: 220, property" in message and REASON in message, message
+        assert access_events[1].data["end_reason"] == "hub:closed_by_officer", access_events
         assert await hass.config_entries.async_unload(entry.entry_id)
 
 

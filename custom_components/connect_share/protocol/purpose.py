@@ -12,6 +12,7 @@ token without a stated warrant).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,6 +123,15 @@ class Purpose:
         purpose = cls(**value)
         purpose.validate()
         return purpose
+
+    @classmethod
+    def from_detail(cls, data: Mapping[str, Any]) -> Purpose:
+        """Rebuild from ``detail()`` fields (bus events, audit entries) for display only.
+
+        Lenient on purpose: recorded events outlive this code, so unknown keys and
+        non-string values are ignored instead of raising.
+        """
+        return cls(**{k: v for k in _CLAIM_KEYS if isinstance(v := data.get(k), str)})
 
 
 def validate_reason(reason: str) -> None:

@@ -68,6 +68,10 @@ class Settings:
     no_viewer_grace_s: float = NO_VIEWER_GRACE_S
     # A live session that never gets its first viewer ends after this long.
     first_viewer_grace_s: float = 15.0
+    # Instances serving a session's players renew their viewer count every third of this;
+    # the instance holding the installation's socket drops a count not renewed within it
+    # (an instance killed with its players stops counting).
+    viewer_lease_s: float = 15.0
     # How often lapsed requests are closed (audited ``request.expired``) and old processed
     # message ids pruned.
     request_sweep_s: float = 5.0

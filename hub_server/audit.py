@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from connect_share_protocol.policy import canonical_json, chain_hash
 
 from .database import Database
-from .models import AuditEntry
+from .models import AuditEntry, Base
 
 GENESIS_HASH = "0" * 64
 _HEAD_KEY = "connect_share_audit_head"
@@ -69,7 +69,7 @@ async def append(
     now: float | None = None,
     flush: bool = True,
     **detail: Any,
-) -> AuditEntry:
+) -> None:
     """Add one entry inside the caller's write transaction (so both commit or neither).
 
     Not inside a savepoint that may roll back: the cached chain head would outlive it.
@@ -87,69 +87,43 @@ async def append(
             )
         ).first() or (0, GENESIS_HASH)
     seq, prev_hash = head[0] + 1, head[1]
-    ts = round(time.time() if now is None else now, 6)
-    detail_text = canonical(detail)
-    entry = AuditEntry(
-        seq=seq,
-        ts=ts,
-        action=action,
-        actor=actor,
-        installation_id=installation_id,
-        incident_id=incident_id,
-        detail=detail_text,
-        prev_hash=prev_hash,
-        hash=entry_hash(
-            seq=seq,
-            ts=ts,
-            action=action,
-            actor=actor,
-            installation_id=installation_id,
-            incident_id=incident_id,
-            detail=detail_text,
-            prev_hash=prev_hash,
-        ),
-    )
+    # A plain row, not an ORM object: group commit appends thousands per second.
+    row: dict[str, Any] = {
+        "seq": seq,
+        "ts": round(time.time() if now is None else now, 6),
+        "action": action,
+        "actor": actor,
+        "installation_id": installation_id,
+        "incident_id": incident_id,
+        "detail": canonical(detail),
+        "prev_hash": prev_hash,
+    }
+    row["hash"] = entry_hash(**row)
     bulk = session.info.get(BULK_KEY)
     if not flush and bulk is not None:
-        bulk.setdefault(AuditEntry, []).append(_row(entry))
+        bulk.setdefault(AuditEntry, []).append(row)
     else:
-        session.add(entry)
+        session.add(AuditEntry(**row))
         if flush:
             await session.flush()
     # Later entries in the same transaction (which holds the lock) chain on from here.
-    session.info[_HEAD_KEY] = (transaction, (seq, entry.hash))
-    return entry
-
-
-def _row(entry: AuditEntry) -> dict[str, Any]:
-    return {c: getattr(entry, c) for c in _COLUMNS}
-
-
-_COLUMNS = (
-    "seq",
-    "ts",
-    "action",
-    "actor",
-    "installation_id",
-    "incident_id",
-    "detail",
-    "prev_hash",
-    "hash",
-)
+    session.info[_HEAD_KEY] = (transaction, (seq, row["hash"]))
 
 
 @asynccontextmanager
-async def bulk_rows(session: AsyncSession) -> AsyncIterator[dict[type, list[dict[str, Any]]]]:
+async def bulk_rows(
+    session: AsyncSession,
+) -> AsyncIterator[dict[type[Base], list[dict[str, Any]]]]:
     """Collect rows added with ``flush=False`` and insert them per table, in one statement
     each, when the block ends (audit entries last: they record what the others did)."""
-    rows: dict[type, list[dict[str, Any]]] = {}
+    rows: dict[type[Base], list[dict[str, Any]]] = {}
     session.info[BULK_KEY] = rows
     try:
         yield rows
         await session.flush()  # ORM changes (e.g. answered requests) first
         for model in sorted(rows, key=lambda m: m is AuditEntry):
-            if rows[model]:
-                await session.execute(insert(model), rows[model])
+            if rows[model]:  # Core executemany: no ORM bookkeeping per row
+                await session.execute(insert(model.__table__), rows[model])
     finally:
         session.info.pop(BULK_KEY, None)
 

@@ -20,13 +20,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connect_share_protocol.messages import Decision, Message
 
 from . import audit, grants
-from .models import AccessRequestRow, Incident, User
 from .state import Hub
 
 _LOGGER = logging.getLogger(__name__)
@@ -146,23 +144,7 @@ class DecisionBatcher:
         keys = await hub.signing_keys()
         now = time.time()
         async with hub.db.write() as session:
-            # Load every row the group touches in three queries (the identity map then
-            # answers each decision's lookups without a round trip).
-            ids = list({item.msg.request_id for item in group})
-            requests = (
-                await session.scalars(select(AccessRequestRow).where(AccessRequestRow.id.in_(ids)))
-            ).all()
-            incident_ids = list({r.incident_id for r in requests})
-            officer_ids = list({r.created_by for r in requests})
-            # Kept referenced: the identity map holds its objects only weakly.
-            loaded: list[object] = list(requests)
-            if incident_ids:
-                loaded += (
-                    await session.scalars(select(Incident).where(Incident.id.in_(incident_ids)))
-                ).all()
-                loaded += (
-                    await session.scalars(select(User).where(User.id.in_(officer_ids)))
-                ).all()
+            loaded = await grants.Loaded.load(session, (item.msg.request_id for item in group))
             # No flush per lookup: everything is written by one INSERT per table at the end.
             with session.no_autoflush:
                 async with audit.bulk_rows(session):
@@ -172,7 +154,14 @@ class DecisionBatcher:
                             await item.mark(session)
                         results.append(
                             await grants.decide(
-                                hub, session, keys, item.installation_id, item.msg, now, flush=False
+                                hub,
+                                session,
+                                keys,
+                                item.installation_id,
+                                item.msg,
+                                now,
+                                flush=False,
+                                loaded=loaded,
                             )
                         )
         return results

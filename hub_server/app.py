@@ -15,9 +15,11 @@ from . import (
     api_installations,
     api_meta,
     api_ops,
+    api_retention,
     api_sessions,
     api_users,
     purposes,
+    retention,
     transparency,
 )
 from .audit_view import setup_audit_view_routes
@@ -27,7 +29,7 @@ from .console_config import setup_console_config
 from .console_routes import setup_console_routes
 from .database import Database, migrate
 from .errors import error_middleware
-from .evidence import setup_evidence_routes
+from .evidence import EVIDENCE, setup_evidence_routes
 from .installation_ws import heartbeat
 from .request_lapse import sweep as request_sweep
 from .sessions import end_session
@@ -45,6 +47,7 @@ ROUTE_TABLES = (
     api_sessions.routes,
     api_audit.routes,
     api_users.routes,
+    api_retention.routes,
     purposes.routes,
     transparency.routes,
 )
@@ -67,6 +70,7 @@ async def security_headers(
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.from_env()
     purposes.check_agency(settings)  # an agency that cannot go into a token stops here
+    retention.default_periods(settings)  # so does a negative retention period
     hub = Hub(settings, Database(settings.database_url))
     app = web.Application(
         client_max_size=settings.max_body_bytes,
@@ -103,6 +107,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
             )
         hub.spawn(heartbeat(hub), "installation-heartbeat")
         hub.spawn(request_sweep(hub), "request-sweep")  # lapses due requests by itself
+        hub.spawn(retention.run_periodically(hub.db, hub.settings, app[EVIDENCE].root), "retention")
         yield
     finally:
         if hub.metrics is not None:

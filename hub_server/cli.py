@@ -1,5 +1,5 @@
 """``connect-share-hub``: serve, migrate, create-user, enrollment-code, rotate-key, rotate-kek,
-verify-audit, verify-evidence.
+verify-audit, verify-evidence, retention.
 
 Every option also reads ``CONNECT_SHARE_HUB_<NAME>`` (e.g. ``CONNECT_SHARE_HUB_DATABASE_URL``);
 a flag wins over the variable. The default database is ``connect-share-hub.sqlite3`` in the
@@ -21,7 +21,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import select
 
-from . import __version__, audit, enrollment, users
+from . import __version__, audit, enrollment, retention, users
 from .bootstrap import ensure_bootstrap, resolve_kek
 from .database import Database, migrate
 from .errors import ApiError
@@ -96,13 +96,23 @@ def build_parser() -> argparse.ArgumentParser:
         "the KEK comes from CONNECT_SHARE_HUB_KEK)",
     )
     add_verify_evidence_command(sub)
+    keep = sub.add_parser(
+        "retention",
+        help="delete records past their retention period now (audited); --show: only list "
+        "the periods in force",
+    )
+    keep.add_argument("--show", action="store_true", help="list the periods, delete nothing")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = Settings.from_env(database_url=args.database_url)
+    try:
+        settings = Settings.from_env(database_url=args.database_url)
+    except ValueError as err:  # a variable that does not parse, named in the message
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     try:
         if args.command == "serve":
             return serve(args, settings)
@@ -167,6 +177,8 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
                 await audit.append(db, session, "key.rotated", actor="cli", kid=kid)
             print(json.dumps({"kid": kid}))
             return 0
+        if args.command == "retention":
+            return await _retention(args, db, settings)
         if args.command == "rotate-kek":
             return await _rotate_kek(args, db, kek, settings.kek_path())
         if args.command == "verify-audit":
@@ -221,6 +233,22 @@ async def _rotate_kek(args: argparse.Namespace, db: Database, kek: bytes, kek_pa
     result: dict[str, object] = {"kek_file": str(target), "keys_resealed": len(rows)}
     if from_env:
         result["next"] = f"set {ENV_KEK} to the content of {target} before starting the hub"
+    print(json.dumps(result))
+    return 0
+
+
+async def _retention(args: argparse.Namespace, db: Database, settings: Settings) -> int:
+    from .evidence import EvidenceConfig
+
+    try:
+        periods = await retention.describe(db, settings)
+    except ValueError as err:  # a negative or non-integer period in the configuration
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    result: dict[str, object] = {"periods": {p["kind"]: p["days"] for p in periods}}
+    if not args.show:
+        root = EvidenceConfig.from_env(settings.database_url).root
+        result["deleted"] = await retention.enforce(db, settings, root, actor="cli")
     print(json.dumps(result))
     return 0
 

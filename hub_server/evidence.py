@@ -16,7 +16,8 @@ Upload, in two steps (issue 12 item 8):
    and sha256 match. Only then, with the caller known, is a mismatch audited as
    ``evidence.rejected``.
 
-Stored files expire after a retention period.
+Stored files are deleted by retention (hub_server/retention.py: the ``evidence`` period,
+counted from the later of receipt and the incident's close; an open incident holds them).
 
 Download is for the officers tied to the request (who asked, whose grant, who opened the
 incident) and supervisors/admins; every download is in the audit log. The manifest bundle
@@ -75,7 +76,6 @@ ENV_PREFIX = "CONNECT_SHARE_HUB_EVIDENCE_"
 MAX_MANIFEST_BYTES = 16 * 1024
 SUPERVISING_ROLES = frozenset({"supervisor", "admin"})
 PRUNE_EVERY_S = 3600.0
-DEFAULT_RETENTION_DAYS = 90.0
 DEFAULT_MAX_MB = 512
 DEFAULT_UPLOAD_TTL_S = 3600.0
 MANIFEST_MAX_AGE_S = 86400.0  # a manifest is signed when the resident shares
@@ -85,7 +85,6 @@ MANIFEST_MAX_SKEW_S = 600.0  # the resident's clock may be a little ahead
 @dataclass(frozen=True, slots=True)
 class EvidenceConfig:
     root: Path
-    retention_days: float = DEFAULT_RETENTION_DAYS
     max_bytes: int = DEFAULT_MAX_MB * 1024 * 1024
     upload_ttl_s: float = DEFAULT_UPLOAD_TTL_S
 
@@ -97,7 +96,6 @@ class EvidenceConfig:
             root = str(_default_root(database_url))
         return cls(
             root=Path(root),
-            retention_days=float(env.get(ENV_PREFIX + "RETENTION_DAYS", DEFAULT_RETENTION_DAYS)),
             max_bytes=int(float(env.get(ENV_PREFIX + "MAX_MB", DEFAULT_MAX_MB)) * 1024 * 1024),
             upload_ttl_s=float(env.get(ENV_PREFIX + "UPLOAD_TTL_S", DEFAULT_UPLOAD_TTL_S)),
         )
@@ -130,7 +128,7 @@ def _read_record(directory: Path) -> dict[str, Any] | None:
         return None
 
 
-def _all_records(root: Path) -> list[dict[str, Any]]:
+def stored_records(root: Path) -> list[dict[str, Any]]:
     if not root.is_dir():
         return []
     records = []
@@ -346,7 +344,6 @@ async def upload_evidence(request: web.Request) -> web.Response:
         "labels": list(manifest.labels),
         "masked": manifest.masked,
         "received_at": now,
-        "expires_at": now + config.retention_days * 86400,
         "public_key": inst.public_key,
         "key_fingerprint": fingerprint(public_key_from_b64(inst.public_key)),
     }
@@ -421,8 +418,6 @@ async def _load_visible(request: web.Request) -> tuple[Path, dict[str, Any]]:
         raise not_found("evidence")
     if not await _may_see(request, current_user(request), record):
         raise ApiError(403, "not_authorised", "only officers tied to the request may see it")
-    if record["expires_at"] <= time.time():
-        raise ApiError(410, "expired", "the retention period of this evidence has ended")
     return directory, record
 
 
@@ -447,15 +442,12 @@ async def _audit_access(request: web.Request, action: str, record: dict[str, Any
 async def list_incident_evidence(request: web.Request) -> web.Response:
     incident_id = path_id(request, "incident_id", "incident")
     root = request.app[EVIDENCE].root
-    records = await asyncio.get_running_loop().run_in_executor(None, _all_records, root)
+    records = await asyncio.get_running_loop().run_in_executor(None, stored_records, root)
     user = current_user(request)
-    now = time.time()
     visible = [
         _public(r)
         for r in records
-        if r["incident_id"] == incident_id
-        and r["expires_at"] > now
-        and await _may_see(request, user, r)
+        if r["incident_id"] == incident_id and await _may_see(request, user, r)
     ]
     return web.json_response({"evidence": visible})
 
@@ -464,14 +456,9 @@ async def incident_deliveries(app: web.Application, incident_id: str) -> set[tup
     """(request_id, camera_id) of every stored file of the incident: the "delivered" state
     of a request's camera, whoever may see the file itself."""
     records = await asyncio.get_running_loop().run_in_executor(
-        None, _all_records, app[EVIDENCE].root
+        None, stored_records, app[EVIDENCE].root
     )
-    now = time.time()
-    return {
-        (r["request_id"], r["camera_id"])
-        for r in records
-        if r["incident_id"] == incident_id and r["expires_at"] > now
-    }
+    return {(r["request_id"], r["camera_id"]) for r in records if r["incident_id"] == incident_id}
 
 
 @policy(*ALL_ROLES)
@@ -522,61 +509,42 @@ async def download_file(request: web.Request) -> web.StreamResponse:
     )
 
 
-# -- retention ---------------------------------------------------------------------------
+# -- leftovers (evidence itself goes by retention, hub_server/retention.py) -------------
 
 
-def prune_expired(root: Path, now: float | None = None) -> list[dict[str, Any]]:
-    """Delete evidence past its retention; returns the records removed."""
-    now = time.time() if now is None else now
-    removed = []
-    for record in _all_records(root):
-        if record["expires_at"] <= now:
-            shutil.rmtree(root / record["evidence_id"], ignore_errors=True)
-            removed.append(record)
+def remove_leftovers(root: Path, now: float) -> None:
+    """Temp files a crash left behind in ``.incoming``."""
     incoming = root / ".incoming"
-    if incoming.is_dir():  # temp files a crash left behind
+    if incoming.is_dir():
         for leftover in incoming.iterdir():
             with contextlib.suppress(OSError):
                 if now - leftover.stat().st_mtime > 86400:
                     shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
-    return removed
 
 
-async def prune_and_audit(app: web.Application, now: float | None = None) -> int:
+async def prune_uploads(app: web.Application, now: float | None = None) -> None:
+    """Upload ids older than any manifest the hub would still accept, and temp files."""
     hub = app[HUB]
-    # Upload ids older than any manifest the hub would still accept can go: their
-    # manifests are refused as stale anyway, so the replay check does not need them.
-    cutoff = (time.time() if now is None else now) - 2 * MANIFEST_MAX_AGE_S
+    now = time.time() if now is None else now
+    # Their manifests are refused as stale anyway, so the replay check does not need them.
+    cutoff = now - 2 * MANIFEST_MAX_AGE_S
     async with hub.db.write() as session:
         await session.execute(delete(EvidenceUpload).where(EvidenceUpload.created_at < cutoff))
-    removed = await asyncio.get_running_loop().run_in_executor(
-        None, prune_expired, app[EVIDENCE].root, now
-    )
-    for record in removed:
-        async with hub.db.write() as session:
-            await audit.append(
-                hub.db,
-                session,
-                "evidence.expired",
-                actor="hub",
-                installation_id=record["installation_id"],
-                incident_id=record["incident_id"],
-                evidence_id=record["evidence_id"],
-            )
-    return len(removed)
+    root = app[EVIDENCE].root
+    await asyncio.get_running_loop().run_in_executor(None, remove_leftovers, root, now)
 
 
 async def _prune_loop(app: web.Application) -> None:
     while True:
         try:
-            await prune_and_audit(app)
+            await prune_uploads(app)
         except Exception:
-            _LOGGER.exception("evidence retention pass failed")
+            _LOGGER.exception("evidence upload pruning failed")
         await asyncio.sleep(PRUNE_EVERY_S)
 
 
 async def _start_pruning(app: web.Application) -> None:
-    app[HUB].spawn(_prune_loop(app), "evidence-retention")
+    app[HUB].spawn(_prune_loop(app), "evidence-upload-pruning")
 
 
 # -- registration ------------------------------------------------------------------------
@@ -632,7 +600,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "get": openapi._op(
             "One evidence record",
             roles=_ALL,
-            errors=(404, 410),
+            errors=(404,),
             params=[openapi._path("evidence_id")],
         )
     },
@@ -640,7 +608,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "get": openapi._op(
             "The signed manifest and the installation's public key (for verify-evidence)",
             roles=_ALL,
-            errors=(404, 410),
+            errors=(404,),
             params=[openapi._path("evidence_id")],
         )
     },
@@ -648,7 +616,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "get": openapi._op(
             "Download the file (audited)",
             roles=_ALL,
-            errors=(404, 410),
+            errors=(404,),
             content_type="application/octet-stream",
             params=[openapi._path("evidence_id")],
         )
@@ -657,7 +625,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
 
 
 def setup_evidence_routes(app: web.Application, config: EvidenceConfig | None = None) -> None:
-    """Register the evidence routes, their OpenAPI entries and the retention task."""
+    """Register the evidence routes, their OpenAPI entries and the upload pruning."""
     app[EVIDENCE] = config or EvidenceConfig.from_env(app[HUB].settings.database_url)
     app.router.add_post("/api/v1/evidence/uploads", create_upload)
     app.router.add_put("/api/v1/evidence/uploads/{upload_id}", upload_evidence)

@@ -15,10 +15,11 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from . import retention
 from .auth import policy
 from .database import Database
 from .models import AccessRequestRow, AuditEntry, GrantRow, Incident, LiveSessionRow
-from .state import get_hub
+from .state import Hub, get_hub
 
 COUNTS = (
     "incidents",
@@ -165,9 +166,14 @@ def raw_breakdown(
                 request.get(str(d.get("request_id")), _unknown(inc_of(inc_id))),
                 "evidence_items",
             )
-        elif action == "evidence.expired":
+        elif action == "evidence.expired":  # before retention.deleted (one per file)
             offense, agency = inc_of(inc_id)
             add(ts, (offense, NO_BASIS, agency), "deleted_by_retention")
+        elif action == "retention.deleted":
+            for group in d.get("groups") or ():
+                offense, agency = inc_of(group.get("incident_id"))
+                basis = group.get("legal_basis") or NO_BASIS  # incidents have none
+                add(ts, (offense, basis, agency), "deleted_by_retention", group.get("count", 0))
     return counts
 
 
@@ -209,6 +215,15 @@ async def breakdown(db: Database) -> list[dict[str, Any]]:
     return breakdown_rows(raw_breakdown(await read()))
 
 
+PUBLIC_PERIOD_FIELDS = ("kind", "label", "days", "counted_from")
+
+
+async def periods_in_force(hub: Hub) -> list[dict[str, Any]]:
+    """The retention periods in force, as the public sees them (0 days: kept forever)."""
+    shown = await retention.describe(hub.db, hub.settings)
+    return [{k: p[k] for k in PUBLIC_PERIOD_FIELDS} for p in shown]
+
+
 CSV_FIELDS = ("month", "offense_code", "legal_basis", "agency", *BREAKDOWN_COUNTS)
 
 
@@ -231,6 +246,7 @@ async def transparency_json(request: web.Request) -> web.Response:
             "small_counts": f"counts from 1 to {SMALL - 1} are shown as <{SMALL}",
             "source": "the hub's hash-chained audit log",
             "rows": await breakdown(hub.db),
+            "retention": await periods_in_force(hub),
         },
         headers={"Cache-Control": "max-age=300"},
     )
@@ -257,6 +273,12 @@ async def transparency_page(request: web.Request) -> web.Response:
         "<tr>" + "".join(f"<td>{html.escape(str(r[n]))}</td>" for n in CSV_FIELDS) + "</tr>"
         for r in rows
     )
+    periods = "".join(
+        f"<tr><td>{html.escape(p['label'])}</td>"
+        f"<td>{'kept' if p['days'] == 0 else str(p['days']) + ' days'}</td>"
+        f"<td>{html.escape(p['counted_from'])}</td></tr>"
+        for p in await periods_in_force(hub)
+    )
     page = (
         "<!doctype html><html lang=en><meta charset=utf-8>"
         f"<title>Transparency: {html.escape(hub.settings.hub_name)}</title>"
@@ -265,6 +287,10 @@ async def transparency_page(request: web.Request) -> web.Response:
         f"hash-chained audit log. Counts from 1 to {SMALL - 1} are shown as &lt;{SMALL}. "
         "No personal data. Download: <a href=transparency.csv>CSV</a>, "
         "<a href=transparency.json>JSON</a>.</p>"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></html>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        "<h2>Retention periods in force</h2><p>Records are deleted after these periods; "
+        "an open incident holds everything under it. The audit log is kept.</p>"
+        "<table id=retention><thead><tr><th>record</th><th>kept for</th><th>counted from</th>"
+        f"</tr></thead><tbody>{periods}</tbody></table></html>"
     )
     return web.Response(text=page, content_type="text/html")

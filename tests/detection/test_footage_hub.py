@@ -32,6 +32,7 @@ from custom_components.connect_share.detection.footage import (
     upload_evidence,
 )
 from hub_server import evidence as hub_evidence
+from hub_server import retention
 from hub_server.cli import main as cli_main
 from tests.hub_harness import camera, running_hub
 
@@ -302,15 +303,24 @@ async def test_retention_removes_expired_evidence(tmp_path, shared_dir):
             kinds=("snapshot",),
         )
         eid = record["evidence_id"]
-        assert await hub_evidence.prune_and_audit(hub.app) == 0
-        later = record["expires_at"] + 1
-        assert await hub_evidence.prune_and_audit(hub.app, now=later) == 1
+        root = hub.app[hub_evidence.EVIDENCE].root
+        later = record["received_at"] + 91 * 86400  # past the 90-day evidence period
+
+        async def evidence_deleted() -> int:
+            return (await retention.enforce(hub.state.db, hub.settings, root, now=later))[
+                "evidence"
+            ]
+
+        assert await evidence_deleted() == 0  # the open incident holds it
+        await api.expect(200, "POST", f"/api/v1/incidents/{record['incident_id']}/close")
+        assert await evidence_deleted() == 1
         status, body = await api.call("GET", f"/api/v1/evidence/{eid}")
         assert status == 404
         admin = hub.client(await hub.create_user(role="admin"))
-        assert [e["action"] for e in await admin.audit(action="evidence.expired")] == [
-            "evidence.expired"
-        ]
+        deleted = {
+            e["detail"]["kind"]: e["detail"] for e in await admin.audit(action="retention.deleted")
+        }
+        assert deleted["evidence"]["evidence_ids"] == [eid]
 
 
 async def test_bad_input_is_a_clear_4xx(tmp_path):

@@ -215,6 +215,6 @@ async def test_stale_manifest_expired_id_and_revoked_grant(tmp_path: Path) -> No
         assert (status, body["error"]) == (403, "request_revoked")
         # Old upload rows are pruned once their manifests would be stale anyway.
         later = time.time() + 3 * 86400
-        await hub_evidence.prune_and_audit(hub.app, now=later)
+        await hub_evidence.prune_uploads(hub.app, now=later)
         async with hub.state.db.read() as session:
             assert await session.get(EvidenceUpload, upload_id) is None

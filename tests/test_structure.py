@@ -25,7 +25,12 @@ MAY_IMPORT_INSTALLATION = {
     "media_source",
     "entity",
     "detection_entities",
-    "websocket_api",
+    "panel_api.common",
+    "panel_api.now",
+    "panel_api.requests",
+    "panel_api.footage",
+    "panel_api.history",
+    "panel_api.cameras",
     "panel",
 }
 

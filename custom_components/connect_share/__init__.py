@@ -19,8 +19,8 @@ from .audit_log import AuditLogLocked
 from .const import CONF_HUB_NAME, DOMAIN, ISSUE_AUDIT_LOCKED
 from .installation import ConnectShareConfigEntry, Installation
 from .panel import async_setup_frontend
+from .panel_api import async_register_commands
 from .services import async_setup_services
-from .websocket_api import async_register_commands
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,

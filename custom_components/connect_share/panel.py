@@ -3,7 +3,7 @@
 The built JavaScript ships in ``www/`` (HACS installs no build tools; the source and the build
 are in the repository's ``frontend/`` folder and a test checks the shipped files are what the
 build produces). The files are served from the integration's folder; the panel is admin only
-and gets its data through the ``connect_share/*`` websocket commands (``websocket_api.py``).
+and gets its data through the ``connect_share/*`` websocket commands (``panel_api/``).
 """
 
 from __future__ import annotations

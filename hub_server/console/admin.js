@@ -1,5 +1,5 @@
 // Admin page of the officer console: disable / re-enable users, reset passwords, revoke
-// API tokens (issue 12 item 6). Same origin, same session cookie and CSRF header as the
+// API tokens (issue 12 item 6); retention periods per record kind (issue 14). Same origin, same session cookie and CSRF header as the
 // console; every text from the server goes in through textContent, never as HTML.
 (function () {
   "use strict";
@@ -41,7 +41,9 @@
   }
 
   function show(view) {
-    for (const id of ["login-view", "denied-view", "users-view"]) $(id).hidden = id !== view;
+    for (const id of ["login-view", "denied-view", "users-view", "retention-view"]) {
+      $(id).hidden = id !== view && !(view === "users-view" && id === "retention-view");
+    }
   }
 
   function cell(row, text) {
@@ -123,6 +125,52 @@
     document.body.dataset.users = String(data.users.length);
   }
 
+  function retentionRow(period) {
+    const row = document.createElement("tr");
+    row.dataset.kind = period.kind;
+    cell(row, period.label);
+    const input = document.createElement("input");
+    input.type = "number";
+    input.min = "0";
+    input.max = "36500";
+    input.step = "1";
+    input.className = "retention-days";
+    input.value = String(period.days);
+    cell(row, "").appendChild(input);
+    cell(row, String(period.default_days));
+    cell(row, period.set_by).className = "retention-set-by";
+    cell(row, period.counted_from);
+    cell(row, "").appendChild(
+      button("Save", "act-retention", async () => {
+        try {
+          await api("PUT", "/api/v1/admin/retention", {
+            periods: { [period.kind]: Number(input.value) },
+          });
+          flash(`${period.label}: ${input.value === "0" ? "kept forever" : `${input.value} days`}`, false);
+        } catch (err) {
+          flash(`Retention of ${period.kind}: ${err.message}`, true);
+        }
+        await loadRetention();
+      }),
+    );
+    return row;
+  }
+
+  async function loadRetention() {
+    const data = await api("GET", "/api/v1/admin/retention");
+    $("retention-body").replaceChildren(...data.periods.map(retentionRow));
+  }
+
+  async function runRetention() {
+    try {
+      const data = await api("POST", "/api/v1/admin/retention/run", {});
+      const counts = Object.entries(data.deleted).map(([kind, n]) => `${kind} ${n}`);
+      flash(`Retention pass done; deleted: ${counts.join(", ")}`, false);
+    } catch (err) {
+      flash(`Retention pass: ${err.message}`, true);
+    }
+  }
+
   async function loggedIn(user, csrf) {
     state.user = user;
     state.csrf = csrf || "";
@@ -134,6 +182,7 @@
     }
     show("users-view");
     await loadUsers();
+    await loadRetention();
   }
 
   async function login(event) {
@@ -153,6 +202,7 @@
 
   async function start() {
     $("login-form").addEventListener("submit", login);
+    $("retention-run").addEventListener("click", runRetention);
     try {
       const data = await api("GET", "/api/v1/auth/me");
       await loggedIn(data.user, data.csrf_token);

@@ -46,8 +46,9 @@ async def open_session(request: web.Request) -> web.Response:
     camera_id = f.text("camera_id", max_len=128) or ""
     fps = f.number("fps", required=False, low=0.1, high=30, default=2.0) or 2.0
     f.done()
+    # No viewer, no session: the instance holding the installation's socket ends it unless
+    # a player attaches (hub_server/viewers.py).
     live = await sessions.open_session(hub, user, grant_id, camera_id, fps)
-    await viewers.session_live(hub, live)  # no viewer, no session
     return web.json_response(
         {
             "session_id": live.id,

@@ -263,7 +263,7 @@ async def handle(
         case SessionClose():
             live = hub.relay.get(msg.session_id)
             if live is not None and live.installation_id == inst:
-                conn.forwarding.discard(msg.session_id)
+                hub.router.stop_forwarding(conn, msg.session_id)
                 # Only a neutral reason is kept, whatever the installation said.
                 reason = neutral.session_close_reason(msg.reason, started=live.state == "live")
                 await sessions.end_session(hub, live, reason, notify_installation=False, mark=mark)

@@ -58,8 +58,6 @@ class RelaySession:
     started: asyncio.Event = field(default_factory=asyncio.Event)
     viewers: set[Viewer] = field(default_factory=set)
     timer: asyncio.TimerHandle | None = None
-    # Ends the session when nobody watches (``viewers.py``).
-    viewer_timer: asyncio.TimerHandle | None = None
     opened_monotonic: float = field(default_factory=time.monotonic)
     # The bus subscription that brings this session's frames from the socket's instance.
     bus_subscription: object | None = None
@@ -122,10 +120,9 @@ class LiveRelay:
         session.state = "ended"
         session.end_reason = reason
         session.started.set()
-        for timer in (session.timer, session.viewer_timer):
-            if timer is not None:
-                timer.cancel()
-        session.timer = session.viewer_timer = None
+        if session.timer is not None:
+            session.timer.cancel()
+            session.timer = None
         for viewer in session.viewers:
             viewer.offer(_END)
         return session

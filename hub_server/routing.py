@@ -59,6 +59,10 @@ class Router:
         self.presence: dict[str, str] = {}
         self._holder_subs: dict[str, Subscription] = {}
         self._events: Subscription | None = None
+        from .viewers import ViewerTally  # late: viewers imports sessions, which imports state
+
+        # Holder side of "no viewer, no session": every instance's players, added up here.
+        self.viewer_tally = ViewerTally(hub)
 
     @property
     def bus(self):  # type: ignore[no-untyped-def]
@@ -73,6 +77,7 @@ class Router:
         for sub in list(self._holder_subs.values()):
             await sub.unsubscribe()
         self._holder_subs.clear()
+        await self.viewer_tally.close()
 
     # --- towards installations -------------------------------------------------------
 
@@ -94,9 +99,15 @@ class Router:
     async def _deliver_local(self, conn: InstallationConnection, msg: Message) -> bool:
         if isinstance(msg, SessionOpen):
             conn.forwarding.add(msg.session_id)
+            if msg.scope == "live":  # snapshots are not watched
+                self.viewer_tally.opened(conn.installation_id, msg.session_id)
         elif isinstance(msg, SessionClose):
-            conn.forwarding.discard(msg.session_id)
+            self.stop_forwarding(conn, msg.session_id)
         return await conn.send(msg)
+
+    def stop_forwarding(self, conn: InstallationConnection, session_id: str) -> None:
+        conn.forwarding.discard(session_id)
+        self.viewer_tally.forget(session_id)
 
     # --- holder side ------------------------------------------------------------------
 
@@ -119,6 +130,7 @@ class Router:
         if old is not None:
             await old.unsubscribe()
         self._holder_subs[inst] = await self.bus.subscribe(inst_subject(inst), on_message)
+        await self.viewer_tally.installation_attached(inst)
         self.presence[inst] = self.instance_id
         await self._announce("online", inst)
 
@@ -130,6 +142,7 @@ class Router:
             await sub.unsubscribe()
         for session_id in list(conn.forwarding):
             await self.closed(conn, session_id, "installation_disconnected", prefix=False)
+        await self.viewer_tally.installation_detached(inst)
         if self.presence.get(inst) == self.instance_id:
             del self.presence[inst]
         with contextlib.suppress(Exception):
@@ -151,8 +164,13 @@ class Router:
         if session_id not in conn.forwarding:
             return False
         if self.hub.relay.get(session_id) is not None:
-            return await mark_started(self.hub, conn.installation_id, session_id)
-        await self.bus.publish(session_subject(session_id), b"S" + conn.installation_id.encode())
+            if not await mark_started(self.hub, conn.installation_id, session_id):
+                return False
+        else:
+            await self.bus.publish(
+                session_subject(session_id), b"S" + conn.installation_id.encode()
+            )
+        await self.viewer_tally.started(session_id)
         return True
 
     async def closed(
@@ -163,7 +181,7 @@ class Router:
 
         if session_id not in conn.forwarding:
             return
-        conn.forwarding.discard(session_id)
+        self.stop_forwarding(conn, session_id)
         reason = f"installation:{reason}"[:64] if prefix else reason
         live = self.hub.relay.get(session_id)
         if live is not None:
@@ -197,6 +215,9 @@ class Router:
                 await mark_started(hub, inst, live.id)
             elif kind == b"C":
                 await end_session(hub, live, rest.decode()[:64], notify_installation=False)
+            elif kind == b"N":  # the holder ends it (no viewer) and tells the installation
+                await end_session(hub, live, rest.decode()[:64], notify_installation=False)
+                return b"1"
             return None
 
         live.bus_subscription = await self.bus.subscribe(session_subject(live.id), on_message)
@@ -205,6 +226,15 @@ class Router:
         sub = live.bus_subscription
         if isinstance(sub, Subscription):
             await sub.unsubscribe()
+
+    async def end_remote(self, installation_id: str, session_id: str, reason: str) -> bool:
+        """Ask the instance owning a session to record its end; False when none answers."""
+        reply = await self.bus.request(
+            session_subject(session_id),
+            b"N" + installation_id.encode() + reason.encode(),
+            STOP_TIMEOUT_S,
+        )
+        return reply == b"1"
 
     async def stop_remote(self, session_id: str) -> None:
         """Stop a session viewed on another instance (revocation); waits for its answer."""

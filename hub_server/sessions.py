@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
+from typing import Any
 
 from connect_share_protocol.messages import SessionClose, SessionOpen, new_session_id
 
@@ -211,14 +213,41 @@ async def end_orphaned_session(
     """An installation reports the end of a session this process does not relay: the hub
     that relayed it died (SIGKILL, crash) and the installation's outbox delivers the end
     after the restart. Recorded once, with the frames the installation says it sent."""
+    await _end_row(
+        hub,
+        installation_id,
+        msg.session_id,
+        # Only a neutral reason is kept, whatever the installation said.
+        lambda started: neutral.session_close_reason(msg.reason, started=started),
+        mark=mark,
+        frames_sent=max(0, msg.frames_sent),
+        after_hub_restart=True,
+    )
+
+
+async def end_unowned_session(hub: Hub, installation_id: str, session_id: str, reason: str) -> None:
+    """The instance holding the socket ended a session (``no_viewer``) whose owning
+    instance is gone (SIGKILL): recorded here, once."""
+    await _end_row(hub, installation_id, session_id, lambda _started: reason, owner_gone=True)
+
+
+async def _end_row(
+    hub: Hub,
+    installation_id: str,
+    session_id: str,
+    reason_for: Callable[[bool], str],
+    *,
+    mark: Mark | None = None,
+    **extra: Any,
+) -> None:
+    """Record the end of a session no process here relays (``reason_for(started)``)."""
     async with hub.db.write() as s:
         if mark is not None:
             await mark(s)
-        row = await s.get(LiveSessionRow, msg.session_id)
+        row = await s.get(LiveSessionRow, session_id)
         if row is None or row.installation_id != installation_id or row.ended_at is not None:
             return
-        # Only a neutral reason is kept, whatever the installation said.
-        reason = neutral.session_close_reason(msg.reason, started=row.started_at is not None)
+        reason = reason_for(row.started_at is not None)
         row.ended_at = time.time()
         row.end_reason = reason[:64]
         await audit.append(
@@ -232,9 +261,8 @@ async def end_orphaned_session(
             camera_id=row.camera_id,
             reason=reason,
             frames_relayed=row.frames_relayed,
-            frames_sent=max(0, msg.frames_sent),
             duration_s=round(row.ended_at - row.opened_at, 3),
-            after_hub_restart=True,
+            **extra,
         )
 
 

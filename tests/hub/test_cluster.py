@@ -146,3 +146,65 @@ async def test_two_instances_nginx_nats_failover_and_drain(
     report = cluster.verify_audit()
     assert report["ok"] and report["exit_code"] == 0, report
     assert report["entries"] > 10
+
+
+async def test_viewers_are_counted_across_instances_and_leased(
+    postgres_server: PostgresServer,
+) -> None:
+    """Issue 13: the installation's socket on A, the officer's player on B.
+
+    A adds up B's players (reported over NATS, renewed as a lease): the installation hears
+    the count, a watched session is not ended as unwatched, and it ends (``no_viewer``) when
+    the player leaves, or when B is killed with its player and its lease lapses.
+    """
+    timings = {
+        "CONNECT_SHARE_HUB_VIEWER_LEASE_S": "1",
+        "CONNECT_SHARE_HUB_NO_VIEWER_GRACE_S": "0.5",
+        "CONNECT_SHARE_HUB_FIRST_VIEWER_GRACE_S": "60",
+    }
+    async with running_cluster(postgres_server.create_database(), hub_env=timings) as cluster:
+        sim = await cluster.installation([camera("cam-1", LAT, LON)])
+        a = await cluster.holder(sim)
+        b = next(h for h in cluster.hubs if h is not a)
+        user = await cluster.create_user("analyst")
+        officer = cluster.client(b, user)
+        _incident, grant = await live_grant(officer, sim)
+
+        session_id = await start_session(officer, sim, grant["grant_id"])
+        async with officer.mjpeg(session_id) as reader:
+            told = await sim.next_message("session_viewers")
+            assert (told.session_id, told.viewers) == (session_id, 1)
+            # Watched through B for several lease periods (B renews every third of one):
+            # A keeps counting B's player and the session stays live.
+            for seq in range(12):
+                await sim.send_frame(session_id, tiny_jpeg(seq), seq)
+                assert await asyncio.wait_for(reader.next_frame(), 10) == tiny_jpeg(seq)
+                await asyncio.sleep(0.25)
+            assert (await officer.session(session_id))["state"] == "live"
+            assert not [m for m in sim.messages if m.TYPE == "session_close"]
+        told = await sim.next_message("session_viewers")
+        assert (told.session_id, told.viewers) == (session_id, 0)
+        closed = await sim.next_message("session_close")
+        assert (closed.session_id, closed.reason) == (session_id, "no_viewer")
+        assert (await officer.session(session_id))["end_reason"] == "no_viewer"
+
+        # B dies with its player: its lease lapses on A, which ends the session and, with
+        # B gone, records the end itself.
+        session_id = await start_session(officer, sim, grant["grant_id"])
+        async with officer.mjpeg(session_id) as reader:
+            told = await sim.next_message("session_viewers")
+            assert (told.session_id, told.viewers) == (session_id, 1)
+            await sim.send_frame(session_id, tiny_jpeg(20), 20)
+            assert await asyncio.wait_for(reader.next_frame(), 10) == tiny_jpeg(20)
+            b.kill(signal.SIGKILL)
+            b.wait(10)
+            told = await sim.next_message("session_viewers")
+            assert (told.session_id, told.viewers) == (session_id, 0)
+            closed = await sim.next_message("session_close")
+            assert (closed.session_id, closed.reason) == (session_id, "no_viewer")
+        ended = await cluster.client(a, user).session(session_id)
+        assert ended["end_reason"] == "no_viewer" and ended["ended_at"] is not None
+        await sim.close()
+
+    report = cluster.verify_audit()
+    assert report["ok"] and report["exit_code"] == 0, report

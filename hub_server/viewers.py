@@ -36,6 +36,7 @@ from .relay import RelaySession, Viewer
 from .sessions import end_session, end_unowned_session
 
 if TYPE_CHECKING:
+    from .connections import InstallationConnection
     from .state import Hub
 
 NO_VIEWER = "no_viewer"
@@ -199,16 +200,15 @@ class ViewerTally:
 
     async def _update(self, watch: Watch) -> None:
         """Tell the installation a changed total; arm or disarm the no-viewer timer."""
-        if not watch.live or self.watches.get(watch.session_id) is not watch:
+        conn = self._socket(watch)
+        if conn is None or not watch.live:
             return
         total = watch.total()
         if total:
             _disarm(watch)
-        if total != watch.told:
+        if total != watch.told:  # viewers=0 reaches the installation before any close
             watch.told = total
-            conn = self.hub.connections.get(watch.installation_id)
-            if conn is not None:  # viewers=0 reaches the installation before any close
-                await conn.send(SessionViewers(session_id=watch.session_id, viewers=total))
+            await conn.send(SessionViewers(session_id=watch.session_id, viewers=total))
         if not total and watch.timer is None:
             self._arm(watch, self.hub.settings.no_viewer_grace_s)
 
@@ -220,11 +220,19 @@ class ViewerTally:
 
     def _nobody_watches(self, watch: Watch) -> None:
         watch.timer = None
+        if self._socket(watch) is not None and not watch.total():
+            self.hub.spawn(self._end(watch), "no-viewer")
+
+    def _socket(self, watch: Watch) -> InstallationConnection | None:
+        """The socket the watched session is still open on; None (and forgotten) if none,
+        e.g. after the installation reconnected: its old sessions ended with the old socket."""
+        if self.watches.get(watch.session_id) is not watch:
+            return None
         conn = self.hub.connections.get(watch.installation_id)
         if conn is None or watch.session_id not in conn.forwarding:
-            self.forget(watch.session_id)  # already ended
-        elif self.watches.get(watch.session_id) is watch and not watch.total():
-            self.hub.spawn(self._end(watch), "no-viewer")
+            self.forget(watch.session_id)
+            return None
+        return conn
 
     async def _end(self, watch: Watch) -> None:
         hub, session_id = self.hub, watch.session_id

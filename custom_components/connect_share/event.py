@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.components.event import EventEntity
+from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -12,7 +12,12 @@ from .entity import ConnectShareEntity
 from .installation import ConnectShareConfigEntry
 
 PARALLEL_UPDATES = 0
-EVENT_TYPES = ["received", "auto_approved", "approved", "declined", "refused", "expired"]
+# What happened to a police request; automations trigger on the event type.
+REQUESTS = EventEntityDescription(
+    key="requests",
+    translation_key="requests",
+    event_types=["received", "auto_approved", "approved", "declined", "refused", "expired"],
+)
 
 
 async def async_setup_entry(
@@ -20,11 +25,11 @@ async def async_setup_entry(
     entry: ConnectShareConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    async_add_entities([RequestEvent(entry.runtime_data, "requests")])
+    async_add_entities([RequestEvent(entry.runtime_data, REQUESTS.key)])
 
 
 class RequestEvent(ConnectShareEntity, EventEntity):
-    _attr_event_types = EVENT_TYPES
+    entity_description = REQUESTS
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()

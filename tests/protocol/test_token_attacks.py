@@ -80,6 +80,14 @@ def test_valid_token_returns_grant_for_local_rules() -> None:
     grant.require("cam-2", "snapshot")
 
 
+def test_issued_token_is_what_pyjwt_would_sign() -> None:
+    # issue_token writes the JWS itself (speed); the bytes must stay PyJWT's, non-ASCII too.
+    for c in (claims(), claims(officer_name="Zoë Ñúñez", scopes=["clip"], window=(NOW - 60, NOW))):
+        token = issue_token(HUB_KEY, KID, c)
+        assert token == sign(c.to_payload())
+        assert verify_token(token, KEYS, installation_id=INSTALLATION, now=NOW).claims == c
+
+
 def test_forged_signature() -> None:
     token = issue_token(HUB_KEY, KID, claims())
     head, body, sig = token.split(".")

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -286,11 +288,17 @@ async def _delete_evidence(
 
     gone = [r for r in records if expired(r)]
     kept = [r for r in records if not expired(r)]
+    removed = 0
     for start in range(0, len(gone), BATCH):
-        batch = gone[start : start + BATCH]
         # Files first, then the entry: a crash in between leaves files gone but unaudited
-        # rather than an entry for files that still exist.
-        await loop.run_in_executor(None, _remove_dirs, root, [r["evidence_id"] for r in batch])
+        # rather than an entry for files that still exist. Only what this pass removed is
+        # counted (another instance or the CLI may be removing the same files).
+        ids = [r["evidence_id"] for r in gone[start : start + BATCH]]
+        claimed = set(await loop.run_in_executor(None, _remove_dirs, root, ids))
+        batch = [r for r in gone[start : start + BATCH] if r["evidence_id"] in claimed]
+        if not batch:
+            continue
+        removed += len(batch)
         async with db.write() as s:
             await _audit_batch(
                 db,
@@ -301,12 +309,24 @@ async def _delete_evidence(
                 [(r["incident_id"], bases.get(r["request_id"])) for r in batch],
                 evidence_ids=[r["evidence_id"] for r in batch],
             )
-    return len(gone), kept
+    return removed, kept
 
 
-def _remove_dirs(root: Path, evidence_ids: list[str]) -> None:
+def _remove_dirs(root: Path, evidence_ids: list[str]) -> list[str]:
+    """Remove the directories; returns the ids this call removed. Each is first renamed
+    away (atomic: of two processes, one wins), so no file is deleted and counted twice."""
+    trash = root / ".incoming"
+    trash.mkdir(exist_ok=True)
+    removed = []
     for evidence_id in evidence_ids:
-        shutil.rmtree(root / evidence_id, ignore_errors=True)
+        doomed = trash / f"deleting-{evidence_id}-{uuid.uuid4().hex}"
+        try:
+            os.rename(root / evidence_id, doomed)
+        except OSError:
+            continue  # gone already
+        shutil.rmtree(doomed, ignore_errors=True)
+        removed.append(evidence_id)
+    return removed
 
 
 async def enforce(

@@ -14,11 +14,6 @@ from homeassistant.components.websocket_api.const import (
     ERR_INVALID_FORMAT,
     ERR_NOT_FOUND,
 )
-from homeassistant.components.websocket_api.decorators import (
-    async_response,
-    require_admin,
-    websocket_command,
-)
 from homeassistant.core import HomeAssistant
 
 from ..const import OPT_CAMERAS
@@ -26,7 +21,7 @@ from ..const import OPT_CAMERAS
 if TYPE_CHECKING:
     pass
 
-from .common import PREFIX, CommandError, handler, installation, require_camera, saved_masks
+from .common import CommandError, command, installation, require_camera, saved_masks
 
 # Camera settings the panel may change: exactly the options flow's camera form.
 CAMERA_FIELDS = (
@@ -45,11 +40,7 @@ CAMERA_FIELDS = (
 )
 
 
-@websocket_command(
-    {probatio.Required("type"): PREFIX + "cameras", probatio.Optional("entry_id"): str}
-)
-@async_response
-@handler
+@command("cameras")
 async def ws_cameras(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
@@ -77,17 +68,14 @@ async def ws_cameras(
     }
 
 
-@require_admin
-@websocket_command(
+@command(
+    "camera/save",
     {
-        probatio.Required("type"): PREFIX + "camera/save",
         probatio.Required("camera"): str,
         probatio.Required("settings"): dict,
-        probatio.Optional("entry_id"): str,
-    }
+    },
+    admin=True,
 )
-@async_response
-@handler
 async def ws_camera_save(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
@@ -128,17 +116,14 @@ async def ws_camera_save(
     return {"camera": camera_id, "changed": changed}
 
 
-@require_admin
-@websocket_command(
+@command(
+    "camera/sharing",
     {
-        probatio.Required("type"): PREFIX + "camera/sharing",
         probatio.Required("camera"): str,
         probatio.Required("enabled"): bool,
-        probatio.Optional("entry_id"): str,
-    }
+    },
+    admin=True,
 )
-@async_response
-@handler
 async def ws_camera_sharing(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
@@ -148,20 +133,17 @@ async def ws_camera_sharing(
     return {"camera": msg["camera"], "shared": msg["enabled"]}
 
 
-@require_admin
-@websocket_command(
+@command(
+    "camera/snapshot",
     {
-        probatio.Required("type"): PREFIX + "camera/snapshot",
         probatio.Required("camera"): str,
         # Draft masks (the editor's polygons); without them the saved masks are applied.
         probatio.Optional("masks"): probatio.Any(str, list),
         # The unmasked picture to draw on (admins only, like the camera entity itself).
         probatio.Optional("raw", default=False): bool,
-        probatio.Optional("entry_id"): str,
-    }
+    },
+    admin=True,
 )
-@async_response
-@handler
 async def ws_camera_snapshot(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:

@@ -1,17 +1,23 @@
-"""What every panel command shares: errors, the handler wrapper, finding entries,
+"""What every panel command shares: its declaration, errors, finding entries,
 requests and cameras, and the small formatters."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
+import probatio
 from homeassistant.components.websocket_api.connection import ActiveConnection
 from homeassistant.components.websocket_api.const import (
     ERR_NOT_FOUND,
-    AsyncWebSocketCommandHandler,
+    WebSocketCommandHandler,
+)
+from homeassistant.components.websocket_api.decorators import (
+    async_response,
+    require_admin,
+    websocket_command,
 )
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -37,22 +43,40 @@ class CommandError(Exception):
         self.message = message
 
 
-Handler = Callable[[HomeAssistant, ActiveConnection, dict[str, Any]], Any]
+Handler = Callable[[HomeAssistant, ActiveConnection, dict[str, Any]], Awaitable[Any]]
 
 
-def handler(func: Handler) -> AsyncWebSocketCommandHandler:
-    """Run ``func``; its return value is the result, a ``CommandError`` the error."""
+def command(
+    name: str, fields: Mapping[Any, Any] | None = None, *, admin: bool = False
+) -> Callable[[Handler], WebSocketCommandHandler]:
+    """Declare the panel command ``connect_share/<name>``.
 
-    @wraps(func)
-    async def run(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
-        try:
-            result = await func(hass, connection, msg)
-        except CommandError as err:
-            connection.send_error(msg["id"], err.code, err.message)
-            return
-        connection.send_result(msg["id"], result)
+    It takes ``fields`` and an optional ``entry_id``; the handler's return value is sent as
+    the result, a ``CommandError`` as the error. ``admin``: only administrators may call it
+    (everything that changes sharing, and the camera images).
+    """
+    schema = {
+        probatio.Required("type"): PREFIX + name,
+        probatio.Optional("entry_id"): str,
+        **(fields or {}),
+    }
 
-    return run
+    def declare(func: Handler) -> WebSocketCommandHandler:
+        @wraps(func)
+        async def run(
+            hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
+        ) -> None:
+            try:
+                result = await func(hass, connection, msg)
+            except CommandError as err:
+                connection.send_error(msg["id"], err.code, err.message)
+                return
+            connection.send_result(msg["id"], result)
+
+        declared = websocket_command(schema)(async_response(run))
+        return require_admin(declared) if admin else declared
+
+    return declare
 
 
 # --- finding things ------------------------------------------------------------------------

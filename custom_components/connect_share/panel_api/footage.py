@@ -13,14 +13,15 @@ from homeassistant.components.websocket_api.const import (
     ERR_NOT_FOUND,
     ERR_NOT_SUPPORTED,
 )
-from homeassistant.components.websocket_api.decorators import (
-    async_response,
-    require_admin,
-    websocket_command,
-)
 from homeassistant.core import HomeAssistant
 
-from .common import PREFIX, CommandError, handler, require_camera, saved_masks, with_request
+from .common import (
+    CommandError,
+    command,
+    require_camera,
+    saved_masks,
+    with_request,
+)
 
 if TYPE_CHECKING:
     from ..installation import Installation
@@ -49,16 +50,13 @@ async def _footage_events(inst: Installation, request_id: str) -> list[Any]:
     return found
 
 
-@require_admin
-@websocket_command(
+@command(
+    "footage/events",
     {
-        probatio.Required("type"): PREFIX + "footage/events",
         probatio.Required("request_id"): str,
-        probatio.Optional("entry_id"): str,
-    }
+    },
+    admin=True,
 )
-@async_response
-@handler
 async def ws_footage_events(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
@@ -77,17 +75,14 @@ async def ws_footage_events(
     }
 
 
-@require_admin
-@websocket_command(
+@command(
+    "footage/preview",
     {
-        probatio.Required("type"): PREFIX + "footage/preview",
         probatio.Required("request_id"): str,
         probatio.Required("event_id"): str,
-        probatio.Optional("entry_id"): str,
-    }
+    },
+    admin=True,
 )
-@async_response
-@handler
 async def ws_footage_preview(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
@@ -110,21 +105,18 @@ async def ws_footage_preview(
     return {"content_type": "image/jpeg", "image": base64.b64encode(jpeg).decode()}
 
 
-@require_admin
-@websocket_command(
+@command(
+    "footage/share",
     {
-        probatio.Required("type"): PREFIX + "footage/share",
         probatio.Required("request_id"): str,
         probatio.Required("camera"): str,
         probatio.Required("event_ids"): probatio.All([str], probatio.Length(min=1)),
         probatio.Optional("kinds", default=["snapshot", "clip"]): probatio.All(
             [probatio.In(["snapshot", "clip"])], probatio.Length(min=1)
         ),
-        probatio.Optional("entry_id"): str,
-    }
+    },
+    admin=True,
 )
-@async_response
-@handler
 async def ws_footage_share(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:

@@ -12,14 +12,10 @@ from homeassistant.components.websocket_api.connection import ActiveConnection
 from homeassistant.components.websocket_api.const import (
     ERR_INVALID_FORMAT,
 )
-from homeassistant.components.websocket_api.decorators import (
-    async_response,
-    websocket_command,
-)
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from .common import MAX_PAGE_SIZE, PREFIX, CommandError, handler, installation, iso
+from .common import MAX_PAGE_SIZE, CommandError, command, installation, iso
 
 if TYPE_CHECKING:
     from ..installation import Installation
@@ -108,7 +104,6 @@ HISTORY_FILTERS: dict[str | probatio.Marker, Any] = {
     probatio.Optional("incident"): str,
     probatio.Optional("date_from"): str,
     probatio.Optional("date_to"): str,
-    probatio.Optional("entry_id"): str,
 }
 
 
@@ -157,18 +152,16 @@ def _filtered(inst: Installation, msg: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-@websocket_command(
+@command(
+    "history",
     {
-        probatio.Required("type"): PREFIX + "history",
         probatio.Optional("page", default=0): probatio.All(int, probatio.Range(min=0)),
         probatio.Optional("page_size", default=50): probatio.All(
             int, probatio.Range(min=1, max=MAX_PAGE_SIZE)
         ),
         **HISTORY_FILTERS,
-    }
+    },
 )
-@async_response
-@handler
 async def ws_history(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
@@ -195,9 +188,7 @@ async def ws_history(
     }
 
 
-@websocket_command({probatio.Required("type"): PREFIX + "history/csv", **HISTORY_FILTERS})
-@async_response
-@handler
+@command("history/csv", HISTORY_FILTERS)
 async def ws_history_csv(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:

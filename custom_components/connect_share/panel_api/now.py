@@ -14,8 +14,6 @@ from homeassistant.components.websocket_api.const import (
     ERR_NOT_FOUND,
 )
 from homeassistant.components.websocket_api.decorators import (
-    async_response,
-    require_admin,
     websocket_command,
 )
 from homeassistant.components.websocket_api.messages import event_message
@@ -26,7 +24,7 @@ from ..const import DOMAIN
 from .common import (
     PREFIX,
     CommandError,
-    handler,
+    command,
     installation,
     iso,
     loaded,
@@ -74,11 +72,7 @@ def _overview(inst: Installation) -> dict[str, Any]:
     }
 
 
-@websocket_command(
-    {probatio.Required("type"): PREFIX + "overview", probatio.Optional("entry_id"): str}
-)
-@async_response
-@handler
+@command("overview")
 async def ws_overview(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
@@ -116,16 +110,13 @@ def ws_subscribe(hass: HomeAssistant, connection: ActiveConnection, msg: dict[st
 # --- change: live sessions, pause ------------------------------------------------------------
 
 
-@require_admin
-@websocket_command(
+@command(
+    "session/stop",
     {
-        probatio.Required("type"): PREFIX + "session/stop",
         probatio.Required("session_id"): str,
-        probatio.Optional("entry_id"): str,
-    }
+    },
+    admin=True,
 )
-@async_response
-@handler
 async def ws_stop_session(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
@@ -142,12 +133,7 @@ async def ws_stop_session(
     )
 
 
-@require_admin
-@websocket_command(
-    {probatio.Required("type"): PREFIX + "stop_all", probatio.Optional("entry_id"): str}
-)
-@async_response
-@handler
+@command("stop_all", admin=True)
 async def ws_stop_all(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
@@ -158,17 +144,14 @@ async def ws_stop_all(
     return {"entries": [i.entry.entry_id for i in insts]}
 
 
-@require_admin
-@websocket_command(
+@command(
+    "revoke",
     {
-        probatio.Required("type"): PREFIX + "revoke",
         probatio.Optional("token_id"): str,
         probatio.Optional("incident_id"): str,
-        probatio.Optional("entry_id"): str,
-    }
+    },
+    admin=True,
 )
-@async_response
-@handler
 async def ws_revoke(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
@@ -181,19 +164,16 @@ async def ws_revoke(
     return {"revoked": True}
 
 
-@require_admin
-@websocket_command(
+@command(
+    "pause",
     {
-        probatio.Required("type"): PREFIX + "pause",
         probatio.Exclusive("duration_s", "until"): probatio.All(
             probatio.Coerce(float), probatio.Range(min=1, max=366 * 86400)
         ),
         probatio.Exclusive("until", "until"): probatio.Coerce(float),
-        probatio.Optional("entry_id"): str,
-    }
+    },
+    admin=True,
 )
-@async_response
-@handler
 async def ws_pause(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
@@ -216,12 +196,7 @@ async def ws_pause(
     return {"paused_until": iso(until)}
 
 
-@require_admin
-@websocket_command(
-    {probatio.Required("type"): PREFIX + "resume", probatio.Optional("entry_id"): str}
-)
-@async_response
-@handler
+@command("resume", admin=True)
 async def ws_resume(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:

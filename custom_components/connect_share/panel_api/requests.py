@@ -10,14 +10,16 @@ from homeassistant.components.websocket_api.const import (
     ERR_INVALID_FORMAT,
     ERR_NOT_FOUND,
 )
-from homeassistant.components.websocket_api.decorators import (
-    async_response,
-    require_admin,
-    websocket_command,
-)
 from homeassistant.core import HomeAssistant
 
-from .common import PREFIX, CommandError, handler, iso, purpose_fields, targets, with_request
+from .common import (
+    CommandError,
+    command,
+    iso,
+    purpose_fields,
+    targets,
+    with_request,
+)
 
 if TYPE_CHECKING:
     from ..installation import Installation
@@ -37,11 +39,7 @@ def request_row(inst: Installation, pending: Any) -> dict[str, Any]:
     return row
 
 
-@websocket_command(
-    {probatio.Required("type"): PREFIX + "requests", probatio.Optional("entry_id"): str}
-)
-@async_response
-@handler
+@command("requests")
 async def ws_requests(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
@@ -71,17 +69,14 @@ async def ws_requests(
     }
 
 
-@require_admin
-@websocket_command(
+@command(
+    "request/approve",
     {
-        probatio.Required("type"): PREFIX + "request/approve",
         probatio.Required("request_id"): str,
         probatio.Optional("cameras"): [str],
-        probatio.Optional("entry_id"): str,
-    }
+    },
+    admin=True,
 )
-@async_response
-@handler
 async def ws_approve(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:
@@ -101,16 +96,13 @@ async def ws_approve(
     return {"approved_cameras": approved}
 
 
-@require_admin
-@websocket_command(
+@command(
+    "request/decline",
     {
-        probatio.Required("type"): PREFIX + "request/decline",
         probatio.Required("request_id"): str,
-        probatio.Optional("entry_id"): str,
-    }
+    },
+    admin=True,
 )
-@async_response
-@handler
 async def ws_decline(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> dict[str, Any]:

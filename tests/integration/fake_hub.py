@@ -22,6 +22,7 @@ from custom_components.connect_share.protocol import (
     generate_private_key,
     issue_token,
     public_key_from_b64,
+    public_key_to_b64,
     verify_auth_challenge,
 )
 from custom_components.connect_share.protocol.errors import ProtocolError
@@ -69,6 +70,9 @@ class FakeHub:
         self.drop_next_auth = False
         self.silent = False  # stop answering pings (a half-dead link)
         self.pings = 0
+        # The JWKS the enroll answer carries when it is not the one /.well-known serves
+        # (keys swapped between the fingerprint check and the enrollment).
+        self.enroll_jwks: dict[str, Any] | None = None
 
     @property
     def keyset(self) -> KeySet:
@@ -125,6 +129,10 @@ class FakeHub:
     async def _enroll(self, request: web.Request) -> web.Response:
         body = await request.json()
         code = body.get("code")
+        # As the real hub (hub_server/enrollment.py): a public key enrolled already is
+        # refused with 409 before the code is looked at, so the code is not spent.
+        if any(public_key_to_b64(k) == body.get("public_key") for k in self.installations.values()):
+            return web.json_response({"error": "key_in_use"}, status=409)
         if code in self.expired_codes:
             return web.json_response({"error": "code_expired"}, status=403)
         if code not in self.codes:
@@ -139,7 +147,7 @@ class FakeHub:
                 "installation_id": installation_id,
                 "hub_id": self.hub_id,
                 "issuer": self.issuer,
-                "jwks": self.keyset.to_jwks(),
+                "jwks": self.enroll_jwks or self.keyset.to_jwks(),
                 "ws_path": "/api/v1/installations/ws",
             },
             status=201,

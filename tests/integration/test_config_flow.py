@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
@@ -11,6 +12,8 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
 from custom_components.connect_share.const import DOMAIN
+from custom_components.connect_share.protocol import KeySet, generate_private_key
+from custom_components.connect_share.protocol.keys import HubKey, key_id
 
 from .conftest import enroll, until
 from .fake_hub import FakeHub
@@ -133,6 +136,85 @@ async def test_not_a_connect_share_hub(hass: HomeAssistant, fake_hub: FakeHub) -
         await other.stop()
 
 
+def _stranger_jwks() -> dict:
+    """A key set with one key the hub never showed (keys swapped in between)."""
+    key = generate_private_key().public_key()
+    return KeySet([HubKey(key_id(key), key)]).to_jwks()
+
+
+@pytest.mark.parametrize("change", ["keys", "hub_id"])
+async def test_confirm_aborts_when_the_enrollment_answer_differs(
+    hass: HomeAssistant, fake_hub: FakeHub, change: str
+) -> None:
+    """The keys pinned are the keys whose fingerprint was shown, or nothing is pinned."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": fake_hub.url, "code": fake_hub.new_code()}
+    )
+    assert result["step_id"] == "confirm"
+    if change == "keys":
+        fake_hub.enroll_jwks = _stranger_jwks()
+    else:
+        fake_hub.hub_id = "hub-elsewhere"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] == "abort" and result["reason"] == "keys_changed"
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+    # Trying again (as the abort message says) shows the keys the hub enrolls with now.
+    fake_hub.enroll_jwks = None
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    await _finish_with_good_code(hass, fake_hub, result["flow_id"])
+
+
+async def test_key_in_use_then_a_fresh_key(hass: HomeAssistant, fake_hub: FakeHub) -> None:
+    """The hub refuses a public key it already knows (409) before it looks at the code, so
+    the code is not spent and the next attempt (with a fresh key) enrolls."""
+    taken = generate_private_key()
+    fake_hub.installations["inst-taken"] = taken.public_key()
+    code = fake_hub.new_code()
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": fake_hub.url, "code": code}
+    )
+    assert result["step_id"] == "confirm"
+    with patch(
+        "custom_components.connect_share.config_flow.generate_private_key", return_value=taken
+    ):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "user" and result["errors"] == {"base": "key_in_use"}
+    assert fake_hub.codes[code] is False
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": fake_hub.url, "code": code}
+    )
+    assert result["step_id"] == "confirm"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] == "create_entry", result
+    assert result["result"].data["installation_id"] != "inst-taken"
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+    assert await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def _reauth_flow_after_hub_forgets(hass: HomeAssistant, fake_hub: FakeHub, entry) -> str:
+    """The hub removes the installation and drops the socket: the integration starts reauth."""
+    await until(lambda: entry.runtime_data.connection.is_connected, "connection")
+    del fake_hub.installations[entry.data["installation_id"]]
+    assert fake_hub.ws is not None
+    await fake_hub.ws.close()
+    await until(lambda: any(entry.async_get_active_flows(hass, {"reauth"})), "reauth flow to start")
+    return str(next(iter(entry.async_get_active_flows(hass, {"reauth"})))["flow_id"])
+
+
+async def _reauth_succeeds(hass: HomeAssistant, fake_hub: FakeHub, entry, flow_id: str) -> None:
+    old_installation = entry.data["installation_id"]
+    result = await hass.config_entries.flow.async_configure(flow_id, {"code": fake_hub.new_code()})
+    assert result["type"] == "abort" and result["reason"] == "reauth_successful", result
+    await hass.async_block_till_done()
+    assert entry.data["installation_id"] != old_installation
+    assert entry.state is ConfigEntryState.LOADED
+    await until(lambda: entry.runtime_data.connection.is_connected, "reconnection")
+
+
 async def test_reauth_when_hub_forgets_installation(hass: HomeAssistant, fake_hub: FakeHub) -> None:
     entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
     old_installation = entry.data["installation_id"]
@@ -159,6 +241,37 @@ async def test_reauth_when_hub_forgets_installation(hass: HomeAssistant, fake_hu
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.parametrize("change", ["keys", "hub_id"])
+async def test_reauth_aborts_when_keys_or_hub_change(
+    hass: HomeAssistant, fake_hub: FakeHub, change: str
+) -> None:
+    """Re-enrollment pins nothing it did not check: keys that differ from the hub's JWKS
+    abort with keys_changed, another hub at the entry's URL aborts with wrong_hub; the entry
+    keeps its data, and the next re-enrollment with the right hub succeeds."""
+    entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
+    flow_id = await _reauth_flow_after_hub_forgets(hass, fake_hub, entry)
+    before = dict(entry.data)
+    hub_id = fake_hub.hub_id
+    if change == "keys":
+        fake_hub.enroll_jwks = _stranger_jwks()
+    else:
+        fake_hub.hub_id = "hub-elsewhere"
+    code = fake_hub.new_code()
+    result = await hass.config_entries.flow.async_configure(flow_id, {"code": code})
+    reason = "keys_changed" if change == "keys" else "wrong_hub"
+    assert result["type"] == "abort" and result["reason"] == reason
+    assert dict(entry.data) == before
+    # wrong_hub is decided before the code would be spent; keys_changed only after it.
+    assert fake_hub.codes[code] is (change == "keys")
+
+    fake_hub.enroll_jwks, fake_hub.hub_id = None, hub_id
+    entry.async_start_reauth(hass)
+    await hass.async_block_till_done()
+    flow = next(iter(entry.async_get_active_flows(hass, {"reauth"})))
+    await _reauth_succeeds(hass, fake_hub, entry, flow["flow_id"])
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
 async def test_reconfigure(hass: HomeAssistant, fake_hub: FakeHub) -> None:
     entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
     other = FakeHub()
@@ -182,6 +295,46 @@ async def test_reconfigure(hass: HomeAssistant, fake_hub: FakeHub) -> None:
     finally:
         await other.stop()
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("http://127.0.0.1:1", "cannot_connect"),
+        ("/not-here", "not_a_hub"),
+        ("http://hub.example.test", "insecure_url"),
+    ],
+)
+async def test_reconfigure_errors_then_success(
+    hass: HomeAssistant, fake_hub: FakeHub, url: str, error: str
+) -> None:
+    """The hub moved: a wrong address shows an error, the new one (same hub id, same keys,
+    same installations) is stored and the entry reconnects there."""
+    entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
+    moved = FakeHub()
+    moved.hub_id, moved.key, moved.kid = fake_hub.hub_id, fake_hub.key, fake_hub.kid
+    moved.installations = fake_hub.installations
+    await moved.start()
+    try:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": "reconfigure", "entry_id": entry.entry_id}
+        )
+        bad = fake_hub.url + url if url.startswith("/") else url
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"url": bad})
+        assert result["type"] == "form" and result["errors"] == {"base": error}
+        assert entry.data["url"] == fake_hub.url
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"url": moved.url}
+        )
+        assert result["type"] == "abort" and result["reason"] == "reconfigure_successful"
+        await hass.async_block_till_done()
+        assert entry.data["url"] == moved.url
+        assert entry.state is ConfigEntryState.LOADED
+        await fake_hub.stop()
+        await until(lambda: moved.ws is not None, "connection to the hub at its new address")
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await moved.stop()
 
 
 async def test_options_flow(hass: HomeAssistant, fake_hub: FakeHub, cameras) -> None:

@@ -413,3 +413,26 @@ async def test_options_flow(hass: HomeAssistant, fake_hub: FakeHub, cameras) -> 
         "camera_sync", lambda m: [c.camera_id for c in m.cameras] == ["camera.front"]
     )
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_options_refuse_a_malformed_agency_id(
+    hass: HomeAssistant, fake_hub: FakeHub, cameras
+) -> None:
+    """An agency id that is not ORI-style is shown on its field; fixed, the options save."""
+    entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"cameras": ["camera.front"], "notify_target": ""}
+    )
+    assert result["step_id"] == "camera"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"mode": "on_request", "only_agencies": "NC0920100, police"}
+    )
+    assert result["errors"] == {"only_agencies": "invalid_agency"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"mode": "on_request", "only_agencies": "nc0920100; NC0920100"}
+    )
+    assert result["type"] == "create_entry", result
+    await hass.async_block_till_done()
+    assert entry.options["cameras"]["camera.front"]["only_agencies"] == "NC0920100"
+    assert await hass.config_entries.async_unload(entry.entry_id)

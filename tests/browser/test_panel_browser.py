@@ -374,16 +374,17 @@ def test_panel_approve_watch_stop_history_mask(demo: Demo, tmp_path: Path) -> No
             page.keyboard.press("Enter")
             page.wait_for_url(lambda url: "/auth/authorize" not in url)
             page.wait_for_function("() => !!localStorage.getItem('hassTokens')")
-            # HA 2026.11 stages the demo's YAML `http:` block as a pending HTTP config and asks
-            # (dialog-http-pending-config) to confirm it within 5 minutes, else it reverts and
-            # restarts. Confirm it the way that dialog does.
+            # HA 2026.11 would stage a YAML `http:` block as a pending HTTP config, ask a person
+            # to confirm it (dialog-http-pending-config) and revert it after 5 minutes. The demo
+            # writes HA's stored HTTP settings instead: nothing is pending, no dialog.
             page.wait_for_function(
                 "() => document.querySelector('home-assistant')?.hass?.connected === true"
             )
-            page.evaluate(
-                "() => document.querySelector('home-assistant').hass"
-                ".callWS({type: 'http/config/promote'}).catch(() => null)"
+            http_config = page.evaluate(
+                "() => document.querySelector('home-assistant').hass.callWS({type: 'http/config'})"
             )
+            assert http_config["pending"] is None, http_config
+            assert http_config["stable"]["server_host"] == ["127.0.0.1"], http_config
 
             # --- the panel renders and the home is paired with the hub ------------------
             page.goto(demo.ha_url + "/connect-share")

@@ -64,11 +64,24 @@ class RecordKind:
 
 
 # Deletion order: children first, so a parent freed in this pass goes in the same pass.
+LATER_CLOSE = ", or the incident's close if later"
 KINDS = (
-    RecordKind("evidence", "Evidence files shared by residents, with their manifests", "receipt"),
-    RecordKind("live_sessions", "Live views and snapshots (who watched, when)", "session end"),
-    RecordKind("grants", "Access tokens issued (claims and hash, never the token)", "expiry"),
-    RecordKind("access_requests", "Requests to residents and their answers", "answer deadline"),
+    RecordKind(
+        "evidence",
+        "Evidence files shared by residents, with their manifests",
+        "receipt" + LATER_CLOSE,
+    ),
+    RecordKind(
+        "live_sessions", "Live views and snapshots (who watched, when)", "session end" + LATER_CLOSE
+    ),
+    RecordKind(
+        "grants", "Access tokens issued (claims and hash, never the token)", "expiry" + LATER_CLOSE
+    ),
+    RecordKind(
+        "access_requests",
+        "Requests to residents and their answers",
+        "answer deadline" + LATER_CLOSE,
+    ),
     RecordKind("incidents", "Closed incidents with their assigned officers", "the close"),
 )
 KIND_NAMES = tuple(k.name for k in KINDS)
@@ -116,7 +129,7 @@ async def describe(db: Database, settings: Settings) -> list[dict[str, Any]]:
             "label": k.label,
             "days": overrides.get(k.name, defaults[k.name]),
             "keep_forever": overrides.get(k.name, defaults[k.name]) == 0,
-            "counted_from": f"the later of {k.counted_from} and the incident's close",
+            "counted_from": k.counted_from,
             "default_days": defaults[k.name],
             "set_by": "admin" if k.name in overrides else "configuration",
         }
@@ -259,24 +272,23 @@ async def _delete_evidence(
     records = await loop.run_in_executor(None, stored_records, root)
     if not records or days == 0:
         return 0, records
+    incident_ids = {r["incident_id"] for r in records}
+    request_ids = {r["request_id"] for r in records}
     async with db.read() as s:
-        incidents = {r["incident_id"] for r in records}
-        closed = dict(
-            (
-                await s.execute(
-                    select(Incident.id, Incident.closed_at).where(Incident.id.in_(incidents))
+        closed: dict[str, float | None] = {
+            inc: at
+            for inc, at in await s.execute(
+                select(Incident.id, Incident.closed_at).where(Incident.id.in_(incident_ids))
+            )
+        }
+        bases: dict[str, str] = {
+            req: basis
+            for req, basis in await s.execute(
+                select(AccessRequestRow.id, AccessRequestRow.legal_basis).where(
+                    AccessRequestRow.id.in_(request_ids)
                 )
-            ).all()
-        )
-        bases = dict(
-            (
-                await s.execute(
-                    select(AccessRequestRow.id, AccessRequestRow.legal_basis).where(
-                        AccessRequestRow.id.in_({r["request_id"] for r in records})
-                    )
-                )
-            ).all()
-        )
+            )
+        }
 
     def expired(record: dict[str, Any]) -> bool:
         if record["received_at"] > cutoff:

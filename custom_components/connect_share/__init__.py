@@ -7,9 +7,11 @@ through the access gate (``access.py``) and into the local audit log (``audit_lo
 
 from __future__ import annotations
 
+import logging
+
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryError
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
@@ -17,10 +19,12 @@ from homeassistant.helpers.typing import ConfigType
 
 from .audit_log import AuditLogLocked
 from .const import CONF_HUB_NAME, DOMAIN, ISSUE_AUDIT_LOCKED
-from .installation import ConnectShareConfigEntry, Installation
+from .installation import ConnectShareConfigEntry, Installation, StoredKeyUnreadable
 from .panel import async_setup_frontend
 from .panel_api import async_register_commands
 from .services import async_setup_services
+
+_LOGGER = logging.getLogger(__name__)
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -42,7 +46,16 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> bool:
-    installation = Installation(hass, entry)
+    try:
+        installation = Installation(hass, entry)
+    except StoredKeyUnreadable as err:
+        # The installation's identity is gone: retrying cannot bring it back and the key
+        # exists nowhere else. Re-enrollment (the reauth flow) makes a new key and keeps the
+        # resident's options, so that is what the resident is offered.
+        _LOGGER.error("The stored installation key cannot be read (%s)", err)
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="stored_key_unreadable"
+        ) from err
     locked_issue = f"{ISSUE_AUDIT_LOCKED}_{entry.entry_id}"
     try:
         await installation.async_setup()

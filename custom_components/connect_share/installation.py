@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -53,7 +55,7 @@ from .hub_client import HubConnection
 from .key_rotation import check_key_rotation, pin_offered_keys
 from .live import LiveSessions
 from .outbox import Outbox
-from .protocol import KeySet, load_private_key
+from .protocol import KeySet, ProtocolError, load_private_key
 from .protocol.messages import (
     AccessRequest,
     Ack,
@@ -77,6 +79,26 @@ _LOGGER = logging.getLogger(__name__)
 type ConnectShareConfigEntry = ConfigEntry[Installation]
 
 
+class StoredKeyUnreadable(Exception):
+    """The installation's private key in the entry's data is missing or cannot be loaded.
+
+    The key exists nowhere else (it never leaves the entry's data), so only a new
+    enrollment, with a new key, can give the installation an identity again."""
+
+
+def load_stored_key(data: Mapping[str, Any]) -> Ed25519PrivateKey:
+    """The entry's Ed25519 private key; ``StoredKeyUnreadable`` (without key material in
+    the message) when it is missing, not text, not PEM or not an Ed25519 key."""
+    pem = data.get(CONF_PRIVATE_KEY)
+    if not isinstance(pem, str):
+        raise StoredKeyUnreadable("no private key is stored" if pem is None else "not text")
+    try:
+        return load_private_key(pem)
+    except (ValueError, TypeError, UnsupportedAlgorithm, ProtocolError) as err:
+        # ValueError covers non-ASCII text and undecodable PEM/DER; TypeError an encrypted key.
+        raise StoredKeyUnreadable(type(err).__name__) from None
+
+
 @dataclass(slots=True)
 class LastAccess:
     officer: str
@@ -91,6 +113,7 @@ class LastAccess:
 class Installation:
     def __init__(self, hass: HomeAssistant, entry: ConnectShareConfigEntry) -> None:
         data = entry.data
+        key = load_stored_key(data)  # first: nothing is built or opened if it fails
         self.hass = hass
         self.entry = entry
         self.installation_id: str = data[CONF_INSTALLATION_ID]
@@ -99,7 +122,6 @@ class Installation:
         cameras = CameraBook()
         cameras.load(entry.options)
         keys = KeyRing(KeySet.from_jwks(data[CONF_JWKS]))
-        key = load_private_key(data[CONF_PRIVATE_KEY])
         folder = Path(hass.config.path(DOMAIN))
         self.audit = AuditLog(folder / f"audit-{self.installation_id}.jsonl")
         trail = AuditTrail(hass, entry.entry_id, self.audit)

@@ -184,7 +184,8 @@ async def end_session(
     async with hub.db.write() as s:
         if mark is not None:
             await mark(s)
-        row = await s.get(LiveSessionRow, live.id)
+        # Locked: another instance may be ending it too (it is recorded once).
+        row = await s.get(LiveSessionRow, live.id, with_for_update=True)
         if row is None or row.ended_at is not None:
             return
         row.ended_at = time.time()
@@ -244,7 +245,7 @@ async def _end_row(
     async with hub.db.write() as s:
         if mark is not None:
             await mark(s)
-        row = await s.get(LiveSessionRow, session_id)
+        row = await s.get(LiveSessionRow, session_id, with_for_update=True)
         if row is None or row.installation_id != installation_id or row.ended_at is not None:
             return
         reason = reason_for(row.started_at is not None)

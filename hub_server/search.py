@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import spatial
-from .geo import bounding_box, haversine_m
+from .geo import haversine_m
 from .models import Camera, Installation
 
 # Modes in which a camera takes part at all; "off" cameras are never listed.
@@ -26,30 +27,12 @@ class Found:
     distance_m: float
 
 
-def bbox_condition(lat: float, lon: float, radius_m: float):  # type: ignore[no-untyped-def]
-    min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius_m)
-    lat_ok = Camera.lat.between(min_lat, max_lat)
-    if min_lon < -180:  # the box crosses the antimeridian: two longitude ranges
-        lon_ok = or_(Camera.lon >= min_lon + 360, Camera.lon <= max_lon)
-    elif max_lon > 180:
-        lon_ok = or_(Camera.lon >= min_lon, Camera.lon <= max_lon - 360)
-    else:
-        lon_ok = Camera.lon.between(min_lon, max_lon)
-    return and_(lat_ok, lon_ok)
+@cache
+def radius_statement(dialect: str) -> Select[tuple[Camera]]:
+    """Shared cameras of present installations in the circle's bounding box (bind values
+    from ``spatial.box_params``), answered from the spatial index, in one round trip.
 
-
-def box_condition(session: AsyncSession, lat: float, lon: float, radius_m: float):  # type: ignore[no-untyped-def]
-    """The spatial index's box on SQLite and PostgreSQL; the plain (lat, lon) range elsewhere."""
-    dialect = session.bind.dialect.name if session.bind is not None else ""
-    if dialect in ("sqlite", "postgresql"):
-        return spatial.in_box(dialect, lat, lon, radius_m)
-    return bbox_condition(lat, lon, radius_m)
-
-
-def radius_statement(session: AsyncSession, lat: float, lon: float, radius_m: float):  # type: ignore[no-untyped-def]
-    """Shared cameras of present installations in the circle's bounding box, answered from
-    the spatial index, in one round trip.
-
+    Built once per dialect: SQLAlchemy's cache key is then computed once, not per search.
     The installation check is a correlated lookup by primary key per camera found, not a
     join: PostgreSQL cannot estimate a spatial match and would hash-join every installation
     of the city.
@@ -60,7 +43,7 @@ def radius_statement(session: AsyncSession, lat: float, lon: float, radius_m: fl
         .scalar_subquery()
     )
     return select(Camera).where(
-        box_condition(session, lat, lon, radius_m),
+        spatial.in_box(dialect),
         Camera.mode.in_(SHARED_MODES),
         removed_at.is_(None),
     )
@@ -69,7 +52,10 @@ def radius_statement(session: AsyncSession, lat: float, lon: float, radius_m: fl
 async def cameras_in_radius(
     session: AsyncSession, lat: float, lon: float, radius_m: float
 ) -> list[Found]:
-    rows = (await session.scalars(radius_statement(session, lat, lon, radius_m))).all()
+    dialect = session.bind.dialect.name if session.bind is not None else ""
+    rows = (
+        await session.scalars(radius_statement(dialect), spatial.box_params(lat, lon, radius_m))
+    ).all()
     found = []
     for cam in rows:
         assert cam.lat is not None and cam.lon is not None  # the box excludes NULLs

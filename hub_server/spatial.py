@@ -13,8 +13,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, Table, and_, literal_column, or_, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    Table,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from .geo import bounding_box
 
@@ -79,30 +92,65 @@ def lon_ranges(min_lon: float, max_lon: float) -> list[tuple[float, float]]:
     return [(min_lon, max_lon)]
 
 
-def in_box(dialect: str, lat: float, lon: float, radius_m: float) -> ColumnElement[bool]:
-    """A condition on ``cameras`` that the dialect answers from its spatial index."""
+# A latitude no camera has: the second box of a search that does not cross the antimeridian.
+_NOWHERE = (1000.0, 1000.0, 0.0, 0.0)
+_SIDES = ("min_lat", "max_lat", "min_lon", "max_lon")
+
+
+def box_params(lat: float, lon: float, radius_m: float) -> dict[str, float]:
+    """The bind values of ``in_box``: the circle's bounding box as two lat/lon boxes (the
+    second is empty unless the circle crosses the antimeridian)."""
     min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius_m)
-    ranges = lon_ranges(min_lon, max_lon)
+    boxes = [(min_lat, max_lat, lo, hi) for lo, hi in lon_ranges(min_lon, max_lon)]
+    boxes.append(_NOWHERE)
+    return {f"{side}{i}": v for i in (0, 1) for side, v in zip(_SIDES, boxes[i], strict=True)}
+
+
+def _p(side: str, i: int) -> BindParameter[float]:
+    return bindparam(f"{side}{i}", type_=Float)
+
+
+def in_box(dialect: str) -> ColumnElement[bool]:
+    """A condition on ``cameras`` that the dialect answers from its spatial index.
+
+    Bind parameters only (values from ``box_params``), so the statement is built and
+    compiled once, and PostgreSQL prepares it once per connection instead of per search.
+    """
     if dialect == "sqlite":
-        boxes = [
-            and_(
-                rtree.c.min_lat <= max_lat,
-                rtree.c.max_lat >= min_lat,
-                rtree.c.min_lon <= hi,
-                rtree.c.max_lon >= lo,
+        ids = union_all(
+            *(
+                select(rtree.c.id).where(
+                    rtree.c.min_lat <= _p("max_lat", i),
+                    rtree.c.max_lat >= _p("min_lat", i),
+                    rtree.c.min_lon <= _p("max_lon", i),
+                    rtree.c.max_lon >= _p("min_lon", i),
+                )
+                for i in (0, 1)
             )
-            for lo, hi in ranges
-        ]
-        ids = select(rtree.c.id).where(or_(*boxes))
-        return literal_column("cameras.rowid").in_(ids)
+        )
+        return literal_column("cameras.rowid").in_(ids.scalar_subquery())
+    camera = literal_column("cameras.lat"), literal_column("cameras.lon")
     if dialect == "postgresql":
-        # Literal floats (no user text reaches here): the planner sees constants and picks GiST.
-        boxes = [
-            literal_column(
-                f"point(cameras.lon, cameras.lat) <@ box(point({lo!r}, {min_lat!r}), "
-                f"point({hi!r}, {max_lat!r}))"
+        # The indexed expression, point(lon, lat), inside a box: answered by the GiST index.
+        at = func.point(camera[1], camera[0])
+        return or_(
+            *(
+                at.op("<@")(
+                    func.box(
+                        func.point(_p("min_lon", i), _p("min_lat", i)),
+                        func.point(_p("max_lon", i), _p("max_lat", i)),
+                    )
+                )
+                for i in (0, 1)
             )
-            for lo, hi in ranges
-        ]
-        return or_(*boxes)
-    raise ValueError(f"no spatial index for {dialect}")
+        )
+    # No spatial index: plain ranges on the columns.
+    return or_(
+        *(
+            and_(
+                camera[0].between(_p("min_lat", i), _p("max_lat", i)),
+                camera[1].between(_p("min_lon", i), _p("max_lon", i)),
+            )
+            for i in (0, 1)
+        )
+    )

@@ -16,8 +16,8 @@ from sqlalchemy import delete, insert, text, update
 from hub_server.database import Database, migrate
 from hub_server.geo import haversine_m
 from hub_server.models import Camera, Installation
-from hub_server.search import cameras_in_radius
-from hub_server.spatial import GIST_INDEX, RTREE
+from hub_server.search import cameras_in_radius, radius_statement
+from hub_server.spatial import GIST_INDEX, RTREE, box_params
 
 
 def _cam(inst: str, n: int, lat: float | None, lon: float | None) -> dict[str, object]:
@@ -117,17 +117,27 @@ async def test_radius_query_uses_the_spatial_index(database_url: str) -> None:
     db = Database(database_url)
     try:
         async with db.read() as s:
-            # The ORM statement that cameras_in_radius runs, compiled for this database.
-            from hub_server.search import radius_statement
-
-            stmt = radius_statement(s, 33.749, -84.388, 500.0)
-            sql = str(stmt.compile(s.bind, compile_kwargs={"literal_binds": True}))
+            # The statement that cameras_in_radius runs, with the values it binds.
+            stmt = radius_statement(db.dialect)
+            values = box_params(33.749, -84.388, 500.0)
             if db.dialect == "sqlite":
+                sql = str(
+                    stmt.params(values).compile(s.bind, compile_kwargs={"literal_binds": True})
+                )
                 plan = (await s.execute(text("EXPLAIN QUERY PLAN " + sql))).all()
-                assert any(RTREE in str(row) for row in plan), plan
+                assert sum(RTREE in str(row) for row in plan) == 2, plan  # both boxes
             else:
-                await s.execute(text("SET LOCAL enable_seqscan = off"))
-                plan = (await s.execute(text("EXPLAIN " + sql))).all()
+                compiled = stmt.params(values).compile(
+                    s.bind, compile_kwargs={"render_postcompile": True}
+                )
+                bound = compiled.construct_params()
+                args = [bound[name] for name in compiled.positiontup or ()]
+                driver = (await (await s.connection()).get_raw_connection()).driver_connection
+                assert driver is not None
+                await driver.execute("SET enable_seqscan = off")
+                # The generic plan: what a prepared statement reuses after five executions.
+                await driver.execute("SET plan_cache_mode = force_generic_plan")
+                plan = await driver.fetch("EXPLAIN " + str(compiled), *args)
                 assert any(GIST_INDEX in str(row) for row in plan), plan
     finally:
         await db.close()

@@ -6,6 +6,7 @@ everywhere, and every user of the same address, for 900 s.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import aiohttp
@@ -119,3 +120,17 @@ async def test_guesses_spread_over_instances_share_one_budget(
             assert status == 200, body
             status, body = await login_from(a, "127.0.0.4", "erin", erin.password)
             assert status == 200, body
+            # Simultaneous guesses through both instances: every one that was refused as a
+            # wrong password is counted (inserts, no lost update), none more.
+            guesses = await asyncio.gather(
+                *(login_from(hub, "127.0.0.5", "erin", "wrong again!") for hub in (a, b) * 3)
+            )
+            statuses = [status for status, _ in guesses]
+            assert set(statuses) <= {401, 429} and 401 in statuses, statuses
+            async with a.state.db.read() as session:
+                counted = await session.scalar(
+                    select(func.count())
+                    .select_from(LoginFailure)
+                    .where(LoginFailure.key == "ip:127.0.0.5")
+                )
+            assert counted == statuses.count(401)

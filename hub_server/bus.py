@@ -3,7 +3,8 @@
 ``InProcessBus`` serves a single hub (SQLite or PostgreSQL): subjects are a dict, nothing
 leaves the process. ``NatsBus`` (``nats-server``, ``nats-py``) connects several instances
 behind a load balancer; see docs/architecture.md for why NATS. Subjects are plain strings
-(``cs.inst.<installation_id>``, ``cs.sess.<session_id>``, ``cs.events``); payloads bytes.
+(``cs.inst.<installation_id>``, ``cs.sess.<session_id>``, ``cs.viewers.<installation_id>``,
+``cs.events``); payloads bytes.
 """
 
 from __future__ import annotations

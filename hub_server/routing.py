@@ -8,7 +8,9 @@ Roles, per installation and per live session:
   only those sessions' frames, start and close to the viewer.
 * the *viewer* instance serves the officer's stream. It owns the ``RelaySession`` (and its
   database row and audit entries) and subscribes to ``cs.sess.<session_id>`` for frames
-  (``F``), start (``S``), close by the installation (``C``) and stop on revocation (``R``).
+  (``F``), start (``S``), close by the installation (``C``), stop on revocation (``R``) and
+  end for want of a viewer (``N``, from the holder, which counts the players of every
+  instance: ``viewers.ViewerTally``, fed on ``cs.viewers.<installation_id>``).
 
 When both roles are in one instance (always, with the in-process bus) nothing crosses the
 bus. ``cs.events`` carries ``online``/``offline`` announcements: an installation that

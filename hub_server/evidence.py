@@ -593,6 +593,7 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
         "get": openapi._op(
             "Evidence of an incident this user may see",
             roles=_ALL,
+            errors=(404,),
             params=[openapi._path("incident_id")],
         )
     },

@@ -58,3 +58,14 @@ async def test_migrations_create_exactly_the_models(database_url: str) -> None:
     finally:
         await engine.dispose()
     assert diff == []
+
+
+async def test_incident_evidence_of_an_unknown_incident_is_a_documented_404(tmp_path: Path) -> None:
+    # Found by the stateful schemathesis run: the hub answered 404, the document had no 404.
+    async with running_hub(tmp_path) as hub:
+        api = hub.client(await hub.create_user(role="supervisor"))
+        doc = await api.expect(200, "GET", "/api/openapi.json")
+        status, body = await api.call("GET", "/api/v1/incidents/no-such-incident/evidence")
+        assert (status, body["error"]) == (404, "not_found")
+        documented = doc["paths"]["/api/v1/incidents/{incident_id}/evidence"]["get"]["responses"]
+        assert "404" in documented

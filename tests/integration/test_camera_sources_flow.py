@@ -483,3 +483,74 @@ async def test_real_hub_officer_watches_a_go2rtc_camera(
         assert [Image.open(io.BytesIO(f)).size for f in frames] == [(96, 54), (96, 54)]
         assert state.frame_requests >= 2
         assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_go2rtc_set_up_again_keeps_password_and_swaps_streams(
+    hass: HomeAssistant, fake_hub: FakeHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Setting the go2rtc server up again: an empty password field keeps the stored one, an
+    ONVIF camera that cannot be reached keeps snapshots (no go2rtc stream), an unticked
+    stream's camera is unshared, and two streams with the same slug get two cameras."""
+    caplog.set_level(logging.INFO)
+    state = StandinState(
+        frames=frame_sequence(64, 36, 1),
+        streams={
+            "driveway": "rtsp://10.0.0.5/main",
+            "porch": "rtsp://10.0.0.6/main",
+            "back yard": "rtsp://10.0.0.7/main",
+            "back_yard": "rtsp://10.0.0.8/main",
+        },
+        username=GO2RTC_USER,
+        password=GO2RTC_PASS,
+    )
+    entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
+    async with serve_go2rtc(state) as url:
+        gone = {
+            "type": "onvif",
+            "name": "Gone",
+            "host": "127.0.0.1",
+            "port": 9,  # nothing listens there
+            "username": "admin",
+            "password": CAM_PASS,
+            "profile": "Profile_1",
+            "go2rtc_stream": "connect_share_gone",
+        }
+        sources = {
+            "go2rtc.driveway": {"type": "go2rtc", "stream": "driveway", "name": "driveway"},
+            "go2rtc.back_yard": {"type": "go2rtc", "stream": "back yard", "name": "back yard"},
+            "onvif.gone": gone,
+        }
+        await update_options(hass, entry, _source_options(url, sources))
+
+        result = await _options_init(hass, entry, other_cameras=list(sources), add_source="go2rtc")
+        assert result["step_id"] == "go2rtc"
+        result = await _configure(hass, result, {"url": url, "username": GO2RTC_USER})
+        assert result["step_id"] == "go2rtc_streams", result  # the stored password worked
+        schema = result["data_schema"].schema
+        default = next(k for k in schema if k == "streams").default()
+        assert sorted(default) == ["back yard", "driveway"]
+        result = await _configure(hass, result, {"streams": ["porch", "back yard", "back_yard"]})
+        cameras_asked = []
+        while result["type"] == "form" and result["step_id"] == "camera":
+            cameras_asked.append(result["description_placeholders"]["camera"])
+            result = await _configure(hass, result, RULES)
+        assert result["type"] == "create_entry", result
+        await hass.async_block_till_done()
+
+    assert "driveway" not in cameras_asked
+    opts = entry.options
+    assert opts["go2rtc"]["password"] == GO2RTC_PASS
+    assert "go2rtc.driveway" not in opts["sources"] and "go2rtc.driveway" not in opts["cameras"]
+    streams = {
+        spec["stream"]: cid for cid, spec in opts["sources"].items() if spec["type"] == "go2rtc"
+    }
+    assert set(streams) == {"porch", "back yard", "back_yard"}
+    assert streams["back yard"] == "go2rtc.back_yard"
+    assert streams["back_yard"] not in (streams["back yard"], streams["porch"])
+    assert set(opts["cameras"]) == {"camera.front", "onvif.gone", *streams.values()}
+    # The unreachable ONVIF camera is not registered in go2rtc; it keeps snapshots.
+    assert opts["sources"]["onvif.gone"]["go2rtc_stream"] is None
+    assert "connect_share_gone" not in state.streams
+    assert "ONVIF camera 127.0.0.1 not registered in go2rtc" in caplog.text
+    assert _logged(caplog, CAM_PASS) == [] and _logged(caplog, GO2RTC_PASS) == []
+    assert await hass.config_entries.async_unload(entry.entry_id)

@@ -10,6 +10,7 @@ import copy
 from typing import Any
 
 from . import __version__
+from .users import MIN_PASSWORD, USERNAME_RE
 
 ROLE_NOTE = "Roles: "
 
@@ -34,6 +35,24 @@ def _text(max_len: int, min_len: int = 1) -> dict[str, Any]:
     return {"type": "string", "minLength": min_len, "maxLength": max_len}
 
 
+def _out(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    """A response object: the named fields are promised, more may be added later."""
+    return {"type": "object", "properties": props, "required": required or list(props)}
+
+
+def _list_of(key: str, item: dict[str, Any]) -> dict[str, Any]:
+    return _out({key: {"type": "array", "items": item}})
+
+
+OPT_STR = {"type": ["string", "null"]}
+OPT_NUM = {"type": ["number", "null"]}
+STRS = {"type": "array", "items": STR}
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 ERROR = _obj(
     {"error": STR, "message": STR, "allowed": {"type": "array"}, "retry_after": INT},
     ["error", "message"],
@@ -54,8 +73,8 @@ SCHEMAS: dict[str, Any] = {
     ),
     "NewUser": _obj(
         {
-            "username": _text(64, 2),
-            "password": _text(1024, 12),
+            "username": {"type": "string", "pattern": USERNAME_RE.pattern},
+            "password": _text(1024, MIN_PASSWORD),
             "role": {"enum": ["admin", "supervisor", "analyst", "officer"]},
             "display_name": {"type": "string", "maxLength": 128},
             "badge": {"type": "string", "maxLength": 32},
@@ -94,7 +113,8 @@ SCHEMAS: dict[str, Any] = {
                 **_text(32),
                 "description": "an active code of GET /api/v1/offense-types",
             },
-            "reason": {**_text(2000), "description": "at least the hub's min_reason_chars (20)"},
+            # minLength: the hub's min_reason_chars, filled in by openapi_document()
+            "reason": _text(2000),
             "lat": {"type": "number", "minimum": -90, "maximum": 90},
             "lon": {"type": "number", "minimum": -180, "maximum": 180},
             "radius_m": {
@@ -147,11 +167,87 @@ SCHEMAS: dict[str, Any] = {
         ["code", "label"],
     ),
     "Review": _obj({"note": _text(2000)}, ["note"]),
+    # Responses. The ids here are what the links below hand to the next operation.
+    "User": _out(
+        {
+            "id": STR,
+            "username": STR,
+            "display_name": STR,
+            "badge": STR,
+            "role": STR,
+            "active": BOOL,
+            "created_at": NUM,
+        }
+    ),
+    "Incident": _out(
+        {
+            "incident_id": STR,
+            "case_number": STR,
+            "incident_type": STR,
+            "reason": STR,
+            "lat": NUM,
+            "lon": NUM,
+            "radius_m": NUM,
+            "window_start": OPT_NUM,
+            "window_end": OPT_NUM,
+            "created_by": STR,
+            "created_at": NUM,
+            "closed_at": OPT_NUM,
+            "status": {"enum": ["open", "closed"]},
+            "offense_code": OPT_STR,
+            "offense_group": OPT_STR,
+        }
+    ),
+    "Grant": _out(
+        {
+            "grant_id": STR,
+            "request_id": STR,
+            "incident_id": STR,
+            "installation_id": STR,
+            "officer_id": STR,
+            "camera_ids": STRS,
+            "scope": STR,
+            "window_start": OPT_NUM,
+            "window_end": OPT_NUM,
+            "kid": STR,
+            "issued_at": NUM,
+            "expires_at": NUM,
+            "max_fps": OPT_NUM,
+            "revoked_at": OPT_NUM,
+            "legal_basis": OPT_STR,
+            "reviewed_at": OPT_NUM,
+            "state": {"enum": ["active", "expired", "revoked"]},
+            "token": {**STR, "description": "only for the officer the grant names"},
+        },
+        ["grant_id", "request_id", "incident_id", "installation_id", "camera_ids", "state"],
+    ),
+    "AccessRequest": _out(
+        {
+            "request_id": STR,
+            "installation_id": STR,
+            "scope": STR,
+            "status": {"enum": ["pending", "closed"]},
+            "created_at": NUM,
+            "expires_at": NUM,
+            "cameras": {
+                "type": "array",
+                "items": _out({"camera_id": STR, "outcome": STR}),
+            },
+            "grants": {"type": "array", "items": _ref("Grant")},
+        }
+    ),
+    "Camera": _out(
+        {
+            "installation_id": STR,
+            "camera_id": STR,
+            "name": STR,
+            "mode": STR,
+            "lat": OPT_NUM,
+            "lon": OPT_NUM,
+            "online": BOOL,
+        }
+    ),
 }
-
-
-def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _op(
@@ -164,9 +260,10 @@ def _op(
     errors: tuple[int, ...] = (),
     content_type: str = "application/json",
     params: list[dict[str, Any]] | None = None,
+    returns: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     responses: dict[str, Any] = {
-        str(ok): {"description": "OK", "content": {content_type: {"schema": ANY_OBJ}}}
+        str(ok): {"description": "OK", "content": {content_type: {"schema": returns or ANY_OBJ}}}
     }
     if content_type != "application/json":
         responses[str(ok)]["content"] = {content_type: {"schema": {"type": "string"}}}
@@ -205,6 +302,8 @@ def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 
 ALL = ("admin", "supervisor", "analyst", "officer")
+OFFENSE_OUT = _out({"code": STR, "label": STR, "group": STR, "active": BOOL})
+PURPOSE_OUT = _out({"code": STR, "label": STR})
 LIVE = ("analyst", "supervisor", "admin")
 SUP = ("supervisor", "admin")
 
@@ -238,8 +337,15 @@ PATHS: dict[str, dict[str, Any]] = {
         "post": _op("Create a bearer API token (shown once)", roles=ALL, body="NewToken", ok=201)
     },
     "/api/v1/users": {
-        "get": _op("List users", roles=("admin",)),
-        "post": _op("Create a user", roles=("admin",), body="NewUser", ok=201, errors=(409,)),
+        "get": _op("List users", roles=("admin",), returns=_list_of("users", _ref("User"))),
+        "post": _op(
+            "Create a user",
+            roles=("admin",),
+            body="NewUser",
+            ok=201,
+            errors=(409,),
+            returns=_out({"user": _ref("User")}),
+        ),
     },
     "/api/v1/users/{user_id}/disable": {
         "post": _op(
@@ -247,10 +353,17 @@ PATHS: dict[str, dict[str, Any]] = {
             roles=("admin",),
             errors=(404, 409),
             params=[_path("user_id")],
+            returns=_out({"user": _ref("User"), "revoked": STRS}),
         )
     },
     "/api/v1/users/{user_id}/enable": {
-        "post": _op("Re-enable a user", roles=("admin",), errors=(404,), params=[_path("user_id")])
+        "post": _op(
+            "Re-enable a user",
+            roles=("admin",),
+            errors=(404,),
+            params=[_path("user_id")],
+            returns=_out({"user": _ref("User")}),
+        )
     },
     "/api/v1/users/{user_id}/password": {
         "post": _op(
@@ -259,6 +372,7 @@ PATHS: dict[str, dict[str, Any]] = {
             body="NewPassword",
             errors=(404,),
             params=[_path("user_id")],
+            returns=_out({"user": _ref("User")}),
         )
     },
     "/api/v1/users/{user_id}/tokens/revoke": {
@@ -267,6 +381,7 @@ PATHS: dict[str, dict[str, Any]] = {
             roles=("admin",),
             errors=(404,),
             params=[_path("user_id")],
+            returns=_out({"user_id": STR, "revoked_tokens": INT}),
         )
     },
     "/api/v1/enrollment-codes": {
@@ -275,6 +390,7 @@ PATHS: dict[str, dict[str, Any]] = {
             roles=("officer", "supervisor", "admin"),
             body="NewEnrollmentCode",
             ok=201,
+            returns=_out({"code": STR, "expires_at": NUM}),
         )
     },
     "/api/v1/installations/enroll": {
@@ -283,6 +399,7 @@ PATHS: dict[str, dict[str, Any]] = {
             body="Enroll",
             ok=201,
             errors=(403, 409),
+            returns=_out({"installation_id": STR, "issuer": STR, "jwks": ANY_OBJ}),
         )
     },
     "/api/v1/installations/ws": {
@@ -293,13 +410,23 @@ PATHS: dict[str, dict[str, Any]] = {
             errors=(400,),
         )
     },
-    "/api/v1/installations": {"get": _op("Enrolled installations", roles=SUP)},
+    "/api/v1/installations": {
+        "get": _op(
+            "Enrolled installations",
+            roles=SUP,
+            returns=_list_of(
+                "installations",
+                _out({"installation_id": STR, "name": STR, "online": BOOL, "cameras": INT}),
+            ),
+        )
+    },
     "/api/v1/installations/{installation_id}": {
         "delete": _op(
             "Remove an installation (revokes its grants)",
             roles=("admin",),
             errors=(404, 409),
             params=[_path("installation_id")],
+            returns=_out({"removed": STR}),
         )
     },
     "/api/v1/incidents": {
@@ -308,8 +435,15 @@ PATHS: dict[str, dict[str, Any]] = {
             roles=ALL,
             errors=(400,),
             params=[_query("limit", {"type": "integer", "minimum": 1, "maximum": 1000})],
+            returns=_list_of("incidents", _ref("Incident")),
         ),
-        "post": _op("Open an incident", roles=ALL, body="NewIncident", ok=201),
+        "post": _op(
+            "Open an incident",
+            roles=ALL,
+            body="NewIncident",
+            ok=201,
+            returns=_out({"incident": _ref("Incident")}),
+        ),
     },
     "/api/v1/incidents/{incident_id}": {
         "get": _op(
@@ -318,6 +452,12 @@ PATHS: dict[str, dict[str, Any]] = {
             roles=ALL,
             errors=(404,),
             params=[_path("incident_id")],
+            returns=_out(
+                {
+                    "incident": _ref("Incident"),
+                    "requests": {"type": "array", "items": _ref("AccessRequest")},
+                }
+            ),
         )
     },
     "/api/v1/incidents/{incident_id}/cameras": {
@@ -326,6 +466,9 @@ PATHS: dict[str, dict[str, Any]] = {
             roles=ALL,
             errors=(404,),
             params=[_path("incident_id")],
+            returns=_out(
+                {"incident_id": STR, "cameras": {"type": "array", "items": _ref("Camera")}}
+            ),
         )
     },
     "/api/v1/incidents/{incident_id}/requests": {
@@ -336,6 +479,12 @@ PATHS: dict[str, dict[str, Any]] = {
             ok=201,
             errors=(404, 409),
             params=[_path("incident_id")],
+            returns=_out(
+                {
+                    "requests": {"type": "array", "items": _ref("AccessRequest")},
+                    "delivered_now": INT,
+                }
+            ),
         )
     },
     "/api/v1/incidents/{incident_id}/close": {
@@ -344,6 +493,7 @@ PATHS: dict[str, dict[str, Any]] = {
             roles=ALL,
             errors=(404, 409),
             params=[_path("incident_id")],
+            returns=_out({"incident": _ref("Incident"), "revoked": STRS}),
         )
     },
     "/api/v1/incidents/{incident_id}/revoke": {
@@ -354,6 +504,7 @@ PATHS: dict[str, dict[str, Any]] = {
             body_optional=True,
             errors=(404,),
             params=[_path("incident_id")],
+            returns=_out({"revoked": STRS}),
         )
     },
     "/api/v1/incidents/{incident_id}/officers": {
@@ -364,24 +515,35 @@ PATHS: dict[str, dict[str, Any]] = {
             ok=201,
             errors=(404,),
             params=[_path("incident_id")],
+            returns=_out({"incident_id": STR, "user_id": STR}),
         )
     },
     "/api/v1/offense-types": {
-        "get": _op("Offense types officers may name (code, label, group)", roles=ALL),
+        "get": _op(
+            "Offense types officers may name (code, label, group)",
+            roles=ALL,
+            returns=_list_of("offense_types", OFFENSE_OUT),
+        ),
         "post": _op(
             "Add or change an offense type (active: false retires it)",
             roles=("admin",),
             body="OffenseType",
             ok=201,
+            returns=_out({"offense_type": OFFENSE_OUT}),
         ),
     },
     "/api/v1/forbidden-purposes": {
-        "get": _op("Purposes the city never allows", roles=ALL),
+        "get": _op(
+            "Purposes the city never allows",
+            roles=ALL,
+            returns=_list_of("forbidden_purposes", PURPOSE_OUT),
+        ),
         "post": _op(
             "Add a forbidden purpose (there is no removal)",
             roles=("admin",),
             body="ForbiddenPurpose",
             ok=201,
+            returns=_out({"forbidden_purpose": PURPOSE_OUT}),
         ),
     },
     "/api/v1/agency": {"get": _op("This hub's agency name and ORI-style id", roles=ALL)},
@@ -391,6 +553,7 @@ PATHS: dict[str, dict[str, Any]] = {
             roles=SUP,
             errors=(400,),
             params=[_query("limit", {"type": "integer", "minimum": 1, "maximum": 1000})],
+            returns=_list_of("queue", _out({"grant_id": STR, "incident_id": STR})),
         )
     },
     "/api/v1/review/{grant_id}": {
@@ -411,7 +574,13 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
     "/api/v1/grants/{grant_id}": {
-        "get": _op("A grant", roles=ALL, errors=(404,), params=[_path("grant_id")])
+        "get": _op(
+            "A grant",
+            roles=ALL,
+            errors=(404,),
+            params=[_path("grant_id")],
+            returns=_out({"grant": _ref("Grant")}),
+        )
     },
     "/api/v1/grants/{grant_id}/revoke": {
         "post": _op(
@@ -421,6 +590,7 @@ PATHS: dict[str, dict[str, Any]] = {
             body_optional=True,
             errors=(404,),
             params=[_path("grant_id")],
+            returns=_out({"revoked": STRS}),
         )
     },
     "/api/v1/grants/{grant_id}/snapshot": {
@@ -440,6 +610,7 @@ PATHS: dict[str, dict[str, Any]] = {
             body="NewSession",
             ok=201,
             errors=(404, 409, 504),
+            returns=_out({"session_id": STR, "state": STR, "expires_at": NUM, "stream_path": STR}),
         )
     },
     "/api/v1/sessions/{session_id}": {
@@ -448,6 +619,7 @@ PATHS: dict[str, dict[str, Any]] = {
             roles=LIVE,
             errors=(404,),
             params=[_path("session_id")],
+            returns=_out({"session": _out({"session_id": STR}, ["session_id"])}),
         )
     },
     "/api/v1/sessions/{session_id}/stream": {
@@ -461,7 +633,13 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
     "/api/v1/sessions/{session_id}/close": {
-        "post": _op("Close a live session", roles=LIVE, errors=(404,), params=[_path("session_id")])
+        "post": _op(
+            "Close a live session",
+            roles=LIVE,
+            errors=(404,),
+            params=[_path("session_id")],
+            returns=_out({"session_id": STR, "ended": STR}),
+        )
     },
     "/api/v1/audit": {
         "get": _op(
@@ -481,8 +659,208 @@ PATHS: dict[str, dict[str, Any]] = {
 }
 
 
-def openapi_document() -> dict[str, Any]:
-    return copy.deepcopy(
+# -- links: which response field feeds which next operation (stateful clients, schemathesis)
+
+
+def _link(target: str, method: str, params: dict[str, str] | None = None, **body: Any) -> Any:
+    link: dict[str, Any] = {
+        # A JSON pointer into this document ("/" escaped as "~1"), as in the OpenAPI spec.
+        "operationRef": "#/paths/" + target.replace("~", "~0").replace("/", "~1") + "/" + method
+    }
+    if params:
+        link["parameters"] = params
+    if body:
+        link["requestBody"] = body
+    return link
+
+
+INCIDENT = "/api/v1/incidents/{incident_id}"
+GRANT = "/api/v1/grants/{grant_id}"
+SESSION = "/api/v1/sessions/{session_id}"
+USER = "/api/v1/users/{user_id}"
+EVIDENCE = "/api/v1/evidence/{evidence_id}"
+
+
+def _incident_links(expr: str, *, changing: bool = True) -> dict[str, Any]:
+    p = {"incident_id": expr}
+    links = {
+        "GetIncident": _link(INCIDENT, "get", p),
+        "IncidentCameras": _link(INCIDENT + "/cameras", "get", p),
+        "RequestAccess": _link(INCIDENT + "/requests", "post", p),
+        "AssignOfficer": _link(INCIDENT + "/officers", "post", p),
+        "IncidentEvidence": _link(INCIDENT + "/evidence", "get", p),
+        "IncidentSummaries": _link(INCIDENT + "/summaries", "get", p),
+    }
+    if changing:
+        links["CloseIncident"] = _link(INCIDENT + "/close", "post", p)
+        links["RevokeIncident"] = _link(INCIDENT + "/revoke", "post", p)
+    return links
+
+
+def _grant_links(grant: str, camera: str) -> dict[str, Any]:
+    p = {"grant_id": grant}
+    return {
+        "GetGrant": _link(GRANT, "get", p),
+        "RevokeGrant": _link(GRANT + "/revoke", "post", p),
+        "TakeSnapshot": _link(GRANT + "/snapshot", "post", p),
+        "ReviewAccess": _link("/api/v1/review/{grant_id}", "post", p),
+        "OpenSession": _link("/api/v1/sessions", "post", grant_id=grant, camera_id=camera),
+    }
+
+
+def _user_links(expr: str) -> dict[str, Any]:
+    p = {"user_id": expr}
+    return {
+        "DisableUser": _link(USER + "/disable", "post", p),
+        "EnableUser": _link(USER + "/enable", "post", p),
+        "SetPassword": _link(USER + "/password", "post", p),
+        "RevokeUserTokens": _link(USER + "/tokens/revoke", "post", p),
+    }
+
+
+def _evidence_links(expr: str) -> dict[str, Any]:
+    p = {"evidence_id": expr}
+    return {
+        "GetEvidence": _link(EVIDENCE, "get", p),
+        "EvidenceManifest": _link(EVIDENCE + "/manifest", "get", p),
+        "EvidenceFile": _link(EVIDENCE + "/file", "get", p),
+    }
+
+
+FIRST_GRANT = "$response.body#/requests/0/grants/0"
+# (path, method, status) -> links of that response. The list operations link their first
+# item; the user list is left out on purpose (its first user may be the caller).
+LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
+    ("/api/v1/incidents", "post", "201"): _incident_links("$response.body#/incident/incident_id"),
+    ("/api/v1/incidents", "get", "200"): _incident_links(
+        "$response.body#/incidents/0/incident_id", changing=False
+    ),
+    (INCIDENT, "get", "200"): {
+        **_incident_links("$response.body#/incident/incident_id"),
+        **_grant_links(FIRST_GRANT + "/grant_id", FIRST_GRANT + "/camera_ids/0"),
+    },
+    (INCIDENT + "/cameras", "get", "200"): {
+        "RequestAccess": _link(
+            INCIDENT + "/requests",
+            "post",
+            {"incident_id": "$response.body#/incident_id"},
+            cameras=[
+                {
+                    "installation_id": "$response.body#/cameras/0/installation_id",
+                    "camera_id": "$response.body#/cameras/0/camera_id",
+                }
+            ],
+        )
+    },
+    (INCIDENT + "/requests", "post", "201"): {
+        "GetIncident": _link(INCIDENT, "get", {"incident_id": "$request.path.incident_id"})
+    },
+    (INCIDENT + "/close", "post", "200"): {
+        "GetIncident": _link(
+            INCIDENT, "get", {"incident_id": "$response.body#/incident/incident_id"}
+        )
+    },
+    (INCIDENT + "/officers", "post", "201"): {
+        "GetIncident": _link(INCIDENT, "get", {"incident_id": "$response.body#/incident_id"})
+    },
+    (GRANT, "get", "200"): {
+        **_grant_links("$response.body#/grant/grant_id", "$response.body#/grant/camera_ids/0"),
+        "GetIncident": _link(INCIDENT, "get", {"incident_id": "$response.body#/grant/incident_id"}),
+    },
+    ("/api/v1/review", "get", "200"): {
+        "ReviewAccess": _link(
+            "/api/v1/review/{grant_id}", "post", {"grant_id": "$response.body#/queue/0/grant_id"}
+        ),
+        "GetGrant": _link(GRANT, "get", {"grant_id": "$response.body#/queue/0/grant_id"}),
+    },
+    ("/api/v1/sessions", "post", "201"): {
+        "GetSession": _link(SESSION, "get", {"session_id": "$response.body#/session_id"}),
+        "WatchSession": _link(
+            SESSION + "/stream", "get", {"session_id": "$response.body#/session_id"}
+        ),
+        "CloseSession": _link(
+            SESSION + "/close", "post", {"session_id": "$response.body#/session_id"}
+        ),
+    },
+    ("/api/v1/users", "post", "201"): _user_links("$response.body#/user/id"),
+    (USER + "/disable", "post", "200"): {
+        "EnableUser": _link(USER + "/enable", "post", {"user_id": "$response.body#/user/id"})
+    },
+    ("/api/v1/enrollment-codes", "post", "201"): {
+        "Enroll": _link("/api/v1/installations/enroll", "post", code="$response.body#/code")
+    },
+    ("/api/v1/installations/enroll", "post", "201"): {
+        "RemoveInstallation": _link(
+            "/api/v1/installations/{installation_id}",
+            "delete",
+            {"installation_id": "$response.body#/installation_id"},
+        )
+    },
+    ("/api/v1/installations", "get", "200"): {
+        "RemoveInstallation": _link(
+            "/api/v1/installations/{installation_id}",
+            "delete",
+            {"installation_id": "$response.body#/installations/0/installation_id"},
+        )
+    },
+    ("/api/v1/offense-types", "get", "200"): {
+        "OpenIncident": _link(
+            "/api/v1/incidents", "post", offense_code="$response.body#/offense_types/0/code"
+        )
+    },
+    ("/api/v1/offense-types", "post", "201"): {
+        "OpenIncident": _link(
+            "/api/v1/incidents", "post", offense_code="$response.body#/offense_type/code"
+        )
+    },
+    ("/api/v1/evidence/uploads", "post", "201"): {
+        "SendEvidence": _link(
+            "/api/v1/evidence/uploads/{upload_id}",
+            "put",
+            {"upload_id": "$response.body#/upload_id"},
+        )
+    },
+    (INCIDENT + "/evidence", "get", "200"): _evidence_links(
+        "$response.body#/evidence/0/evidence_id"
+    ),
+}
+
+# Response bodies of operations documented in other modules that links read from.
+RETURNS: dict[tuple[str, str], dict[str, Any]] = {
+    ("/api/v1/evidence/uploads", "post"): _out(
+        {"upload_id": STR, "upload_path": STR, "expires_at": NUM}
+    ),
+    (INCIDENT + "/evidence", "get"): _list_of(
+        "evidence", _out({"evidence_id": STR, "incident_id": STR}, ["evidence_id"])
+    ),
+}
+
+
+def _link_target(doc: dict[str, Any], link: dict[str, Any]) -> dict[str, Any] | None:
+    path, method = link["operationRef"].removeprefix("#/paths/").rsplit("/", 1)
+    path = path.replace("~1", "/").replace("~0", "~")
+    op: dict[str, Any] | None = doc["paths"].get(path, {}).get(method)
+    return op
+
+
+def _add_links(doc: dict[str, Any]) -> None:
+    """Response schemas and links, only between operations this hub serves."""
+    for (path, method), schema in RETURNS.items():
+        op = doc["paths"].get(path, {}).get(method)
+        if op is not None:
+            (ok,) = [code for code in op["responses"] if code.startswith("2")]
+            op["responses"][ok]["content"]["application/json"]["schema"] = schema
+    for (path, method, status), links in LINKS.items():
+        op = doc["paths"].get(path, {}).get(method)
+        if op is None:
+            continue
+        served = {name: link for name, link in links.items() if _link_target(doc, link)}
+        if served:
+            op["responses"][status]["links"] = served
+
+
+def openapi_document(min_reason_chars: int = 20) -> dict[str, Any]:
+    doc = copy.deepcopy(
         {
             "openapi": "3.1.0",
             "info": {
@@ -502,3 +880,8 @@ def openapi_document() -> dict[str, Any]:
             },
         }
     )
+    doc["components"]["schemas"]["NewIncident"]["properties"]["reason"]["minLength"] = max(
+        1, min_reason_chars
+    )
+    _add_links(doc)
+    return doc

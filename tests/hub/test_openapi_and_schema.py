@@ -69,3 +69,70 @@ async def test_incident_evidence_of_an_unknown_incident_is_a_documented_404(tmp_
         assert (status, body["error"]) == (404, "not_found")
         documented = doc["paths"]["/api/v1/incidents/{incident_id}/evidence"]["get"]["responses"]
         assert "404" in documented
+
+
+async def test_links_read_documented_fields_into_real_parameters(tmp_path: Path) -> None:
+    """Every link names a served operation, fills only parameters (or body fields) that the
+    operation has, from fields the source response documents (the stateful schemathesis
+    run follows them)."""
+    async with running_hub(tmp_path, min_reason_chars=30) as hub:
+        doc = await hub.client().expect(200, "GET", "/api/openapi.json")
+    schemas = doc["components"]["schemas"]
+    assert schemas["NewIncident"]["properties"]["reason"]["minLength"] == 30
+    count = 0
+    for path, ops in doc["paths"].items():
+        for op in ops.values():
+            for status, response in op["responses"].items():
+                for name, link in response.get("links", {}).items():
+                    count += 1
+                    where = f"{path} [{status}] {name}"
+                    target_path, method = (
+                        link["operationRef"].removeprefix("#/paths/").rsplit("/", 1)
+                    )
+                    target = doc["paths"][target_path.replace("~1", "/").replace("~0", "~")][method]
+                    names = {p["name"] for p in target.get("parameters", [])}
+                    source_params = {p["name"] for p in op.get("parameters", [])}
+                    body = response["content"]["application/json"]["schema"]
+                    for param, expr in link.get("parameters", {}).items():
+                        assert param in names, where
+                        _check_expression(expr, body, source_params, schemas, where)
+                    if "requestBody" in link:
+                        ref = target["requestBody"]["content"]["application/json"]["schema"]
+                        fields = _resolve(ref, schemas)["properties"]
+                        assert set(link["requestBody"]) <= set(fields), where
+                        for expr in _strings(link["requestBody"]):
+                            _check_expression(expr, body, source_params, schemas, where)
+    assert count >= 40
+
+
+def _check_expression(
+    expr: str, body: dict, source_params: set[str], schemas: dict, where: str
+) -> None:
+    if expr.startswith("$request.path."):
+        assert expr.removeprefix("$request.path.") in source_params, where
+        return
+    assert expr.startswith("$response.body#/"), (where, expr)
+    node = _resolve(body, schemas)
+    for part in expr.removeprefix("$response.body#/").split("/"):
+        if part.isdigit():
+            node = _resolve(node["items"], schemas)
+        else:
+            assert part in node.get("properties", {}), (where, expr, part)
+            node = _resolve(node["properties"][part], schemas)
+    assert node.get("type") == "string", (where, expr)  # ids are strings
+
+
+def _resolve(node: dict, schemas: dict) -> dict:
+    while "$ref" in node:
+        node = schemas[node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def _strings(node: object) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in _strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return []

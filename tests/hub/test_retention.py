@@ -29,6 +29,7 @@ from hub_server.models import (
     LiveSessionRow,
 )
 from hub_server.settings import Settings
+from hub_server.transparency import raw_breakdown
 from tests.hub_harness import HubClient, HubHarness, running_hub
 
 DAY = 86400.0
@@ -471,3 +472,43 @@ async def test_the_hub_enforces_retention_by_itself(tmp_path: Path, hub_env: Pat
             assert seeded.kept[kind] <= present[kind], kind
         assert await hub.wait_for_audit("retention.deleted", count=5)
         assert (await hub.verify_audit()).ok
+
+
+def test_breakdown_counts_legacy_and_batched_deletions() -> None:
+    """Old per-file ``evidence.expired`` entries and ``retention.deleted`` batches are both
+    counted; an incident opened before offense types existed counts as ``not_stated``."""
+    ts = datetime(2026, 3, 15, tzinfo=UTC).timestamp()
+    entries = [
+        (ts, "incident.opened", "old", {"case_number": "1"}),
+        (ts, "incident.opened", "new", {"offense_code": "220", "agency_id": "NC0920100"}),
+        (ts, "evidence.expired", "old", {"evidence_id": "e1"}),
+        (
+            ts,
+            "retention.deleted",
+            None,
+            {
+                "kind": "grants",
+                "count": 7,
+                "groups": [
+                    {"incident_id": "new", "legal_basis": "consent", "count": 6},
+                    {"incident_id": "old", "legal_basis": "exigent", "count": 1},
+                ],
+            },
+        ),
+        (
+            ts,
+            "retention.deleted",
+            None,
+            {
+                "kind": "incidents",
+                "count": 1,
+                "groups": [{"incident_id": "old", "legal_basis": None, "count": 1}],
+            },
+        ),
+    ]
+    counts = {k: v["deleted_by_retention"] for k, v in raw_breakdown(entries).items()}
+    assert counts == {
+        ("2026-03", "not_stated", "none", "not_stated"): 2,
+        ("2026-03", "220", "consent", "NC0920100"): 6,
+        ("2026-03", "not_stated", "exigent", "not_stated"): 1,
+    }

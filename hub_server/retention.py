@@ -63,8 +63,8 @@ class RecordKind:
     counted_from: str
 
 
-# Deletion order: children first, so a parent freed in this pass goes in the same pass.
 LATER_CLOSE = ", or the incident's close if later"
+# Deletion order: children first, so a parent freed in this pass goes in the same pass.
 KINDS = (
     RecordKind(
         "evidence",
@@ -82,7 +82,9 @@ KINDS = (
         "Requests to residents and their answers",
         "answer deadline" + LATER_CLOSE,
     ),
-    RecordKind("incidents", "Closed incidents with their assigned officers", "the close"),
+    RecordKind(
+        "incidents", "Closed incidents with their assigned officers", "the incident's close"
+    ),
 )
 KIND_NAMES = tuple(k.name for k in KINDS)
 

@@ -19,7 +19,12 @@ from homeassistant.helpers.typing import ConfigType
 
 from .audit_log import AuditLogLocked
 from .const import CONF_HUB_NAME, DOMAIN, ISSUE_AUDIT_LOCKED
-from .installation import ConnectShareConfigEntry, Installation, StoredKeyUnreadable
+from .installation import (
+    ConnectShareConfigEntry,
+    Installation,
+    PinnedKeysUnreadable,
+    StoredKeyUnreadable,
+)
 from .panel import async_setup_frontend
 from .panel_api import async_register_commands
 from .services import async_setup_services
@@ -55,6 +60,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry)
         _LOGGER.error("The stored installation key cannot be read (%s)", err)
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key="stored_key_unreadable"
+        ) from err
+    except PinnedKeysUnreadable as err:
+        # The hub's keys pinned at enrollment are the trust anchor for every token. Taking
+        # new ones from the hub without a person comparing the fingerprint would let a fake
+        # hub in, so reauth (which keeps the pin) cannot help: remove and add again.
+        _LOGGER.error("The pinned hub keys cannot be read (%s)", err)
+        raise ConfigEntryError(
+            translation_domain=DOMAIN, translation_key="pinned_keys_unreadable"
         ) from err
     locked_issue = f"{ISSUE_AUDIT_LOCKED}_{entry.entry_id}"
     try:

@@ -99,6 +99,23 @@ def load_stored_key(data: Mapping[str, Any]) -> Ed25519PrivateKey:
         raise StoredKeyUnreadable(type(err).__name__) from None
 
 
+class PinnedKeysUnreadable(Exception):
+    """The hub keys pinned at enrollment (the entry's JWKS) are missing or malformed.
+
+    They are the trust anchor for every token: they are never re-pinned silently. A person
+    must compare the hub's fingerprint again, i.e. remove and add the integration."""
+
+
+def load_pinned_keys(data: Mapping[str, Any]) -> KeySet:
+    jwks = data.get(CONF_JWKS)
+    if not isinstance(jwks, Mapping):
+        raise PinnedKeysUnreadable("missing" if jwks is None else "not an object")
+    try:
+        return KeySet.from_jwks(jwks)
+    except (ProtocolError, ValueError, TypeError, KeyError) as err:
+        raise PinnedKeysUnreadable(type(err).__name__) from None
+
+
 @dataclass(slots=True)
 class LastAccess:
     officer: str
@@ -113,7 +130,9 @@ class LastAccess:
 class Installation:
     def __init__(self, hass: HomeAssistant, entry: ConnectShareConfigEntry) -> None:
         data = entry.data
-        key = load_stored_key(data)  # first: nothing is built or opened if it fails
+        # First: nothing is built or opened if the identity or the trust anchor is unreadable.
+        key = load_stored_key(data)
+        pinned = load_pinned_keys(data)
         self.hass = hass
         self.entry = entry
         self.installation_id: str = data[CONF_INSTALLATION_ID]
@@ -121,7 +140,7 @@ class Installation:
         self.state = RuleState()
         cameras = CameraBook()
         cameras.load(entry.options)
-        keys = KeyRing(KeySet.from_jwks(data[CONF_JWKS]))
+        keys = KeyRing(pinned)
         folder = Path(hass.config.path(DOMAIN))
         self.audit = AuditLog(folder / f"audit-{self.installation_id}.jsonl")
         trail = AuditTrail(hass, entry.entry_id, self.audit)

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
-from custom_components.connect_share.const import CONF_PRIVATE_KEY
+from custom_components.connect_share.const import CONF_JWKS, CONF_PRIVATE_KEY
 
 from .conftest import enroll, until
 from .fake_hub import FakeHub
@@ -83,3 +83,48 @@ async def test_unreadable_stored_key_starts_reenrollment(
     assert entry.data[CONF_PRIVATE_KEY].startswith("-----BEGIN PRIVATE KEY-----")
     await until(lambda: entry.runtime_data.connection.is_connected, "connection after re-enrolling")
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def _jwk_with(jwks: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    return {"keys": [{**jwks["keys"][0], **changes}]}
+
+
+# The hub's keys pinned at enrollment, damaged the ways a hand-edited or half-written
+# .storage/core.config_entries would be. A small-order point ("AQAA...": the point 01 00..00)
+# would accept forged signatures; it must be refused like any other damage.
+JWKS_CORRUPTIONS = {
+    "missing": None,
+    "not_an_object": lambda _jwks: "keys",
+    "no_keys": lambda _jwks: {"keys": []},
+    "bad_x": lambda jwks: _jwk_with(jwks, x="not base64url!"),
+    "small_order": lambda jwks: _jwk_with(jwks, x="AQ" + "A" * 41),
+    "wrong_curve": lambda jwks: _jwk_with(jwks, crv="P-256"),
+}
+
+
+@pytest.mark.parametrize("corruption", list(JWKS_CORRUPTIONS))
+async def test_unreadable_pinned_hub_keys_stop_setup_without_repinning(
+    hass: HomeAssistant, fake_hub: FakeHub, corruption: str
+) -> None:
+    entry = await enroll(hass, fake_hub.url, fake_hub.new_code())
+    await until(lambda: entry.runtime_data.connection.is_connected, "connection")
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+    data: dict[str, Any] = dict(entry.data)
+    corrupt = JWKS_CORRUPTIONS[corruption]
+    if corrupt is None:
+        del data[CONF_JWKS]
+    else:
+        data[CONF_JWKS] = corrupt(data[CONF_JWKS])
+    hass.config_entries.async_update_entry(entry, data=data)
+    connects = fake_hub.connections
+
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.error_reason_translation_key == "pinned_keys_unreadable"
+    assert entry.reason is not None and "Remove Connect Share and add it again" in entry.reason
+    # Nothing is re-pinned behind the resident's back: no reauth, no connection to the hub.
+    assert not list(entry.async_get_active_flows(hass, {"reauth"}))
+    assert fake_hub.connections == connects
+    assert entry.data.get(CONF_JWKS) == data.get(CONF_JWKS)

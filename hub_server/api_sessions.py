@@ -77,7 +77,7 @@ async def get_session(request: web.Request) -> web.Response:
     row = await load_row(request)
     if row.opened_by != user.id:
         await load_for(hub, user, row.incident_id)
-    live = hub.relay.get(row.id)
+    live = hub.relay.get(row.id) or hub.relay.replicas.get(row.id)
     state = live.state if live is not None else "ended"
     data = session_json(row, state)
     if live is not None:
@@ -94,7 +94,10 @@ async def stream(request: web.Request) -> web.StreamResponse:
     row = await load_row(request)
     if row.opened_by != user.id:
         raise ApiError(403, "not_your_session", "only the officer who opened it may watch")
-    live = hub.relay.get(row.id)
+    # Owned here, or by another instance (then its frames are relayed here too).
+    live = hub.relay.get(row.id) or hub.relay.replicas.get(row.id)
+    if live is None:
+        live = await sessions.replicate(hub, row)
     if live is None or not live.active:
         raise ApiError(410, "session_ended", f"the session ended: {row.end_reason or 'ended'}")
     if len(live.viewers) >= MAX_VIEWERS_PER_SESSION:

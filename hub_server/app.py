@@ -32,7 +32,7 @@ from .errors import error_middleware
 from .evidence import EVIDENCE, setup_evidence_routes
 from .installation_ws import heartbeat
 from .request_lapse import sweep as request_sweep
-from .sessions import end_session
+from .sessions import end_replica, end_session
 from .settings import Settings
 from .state import HUB, Hub
 
@@ -127,6 +127,9 @@ async def _close_connections(app: web.Application) -> None:
     for live in list(hub.relay.sessions.values()):
         with contextlib.suppress(Exception):
             await end_session(hub, live, "hub_shutdown", notify_installation=True)
+    for replica in list(hub.relay.replicas.values()):  # streams of sessions owned elsewhere
+        with contextlib.suppress(Exception):
+            await end_replica(hub, replica, "hub_shutdown")
     for conn in hub.connections.all():
         with contextlib.suppress(Exception):
             await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"hub shutdown")

@@ -139,9 +139,11 @@ class NatsBus(Bus):
                 reply = await handler(msg.data)
             except Exception:
                 _LOGGER.exception("bus handler for %s failed", subject)
-                reply = None
-            if msg.reply:
-                await msg.respond(reply or b"")
+                reply = b""
+            # A handler returning None leaves a request to another subscriber's answer
+            # (a session's owner answers, the instances only serving its stream do not).
+            if msg.reply and reply is not None:
+                await msg.respond(reply)
 
         sub = await nc.subscribe(subject, cb=on_message)
 

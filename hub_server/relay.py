@@ -71,6 +71,9 @@ class LiveRelay:
     def __init__(self, viewer_queue_frames: int) -> None:
         self.viewer_queue_frames = max(1, viewer_queue_frames)
         self.sessions: dict[str, RelaySession] = {}
+        # Sessions owned (recorded, ended) by another instance whose stream is also served
+        # here, because a player's request was balanced here: frames only (sessions.replicate).
+        self.replicas: dict[str, RelaySession] = {}
         self.frames_total = 0  # frames handed to viewers (metrics)
 
     def add(self, session: RelaySession) -> None:
@@ -97,7 +100,7 @@ class LiveRelay:
 
     def deliver(self, installation_id: str, session_id: str, jpeg: bytes) -> bool:
         """Hand a frame to every viewer. False when the session is not live for this sender."""
-        session = self.sessions.get(session_id)
+        session = self.sessions.get(session_id) or self.replicas.get(session_id)
         if (
             session is None
             or session.installation_id != installation_id  # never cross installations
@@ -114,7 +117,7 @@ class LiveRelay:
 
     def finish(self, session_id: str, reason: str) -> RelaySession | None:
         """Mark ended and wake the viewers. Returns the session if it was active."""
-        session = self.sessions.pop(session_id, None)
+        session = self.sessions.pop(session_id, None) or self.replicas.pop(session_id, None)
         if session is None or not session.active:
             return None
         session.state = "ended"

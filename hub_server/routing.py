@@ -120,6 +120,7 @@ class Router:
         inst = conn.installation_id
         for live in self.hub.relay.for_installation(inst):  # its old socket knew them
             await end_session(self.hub, live, "installation_reconnected", notify_installation=False)
+        await self._end_replicas(inst)
 
         async def on_message(data: bytes) -> bytes:
             current = self.hub.connections.get(inst)
@@ -155,7 +156,8 @@ class Router:
             return
         if self.hub.relay.get(session_id) is not None:
             self.hub.relay.deliver(conn.installation_id, session_id, jpeg)
-            return
+            if not self.viewer_tally.watched_elsewhere(session_id):
+                return
         await self.bus.publish(
             session_subject(session_id), b"F" + conn.installation_id.encode() + jpeg
         )
@@ -212,17 +214,44 @@ class Router:
             if inst != live.installation_id:
                 return None
             if kind == b"F":
-                hub.relay.deliver(inst, live.id, rest)
+                conn = hub.connections.get(inst)
+                if conn is None or live.id not in conn.forwarding:  # else delivered already
+                    hub.relay.deliver(inst, live.id, rest)
             elif kind == b"S":
                 await mark_started(hub, inst, live.id)
             elif kind == b"C":
                 await end_session(hub, live, rest.decode()[:64], notify_installation=False)
-            elif kind == b"N":  # the holder ends it (no viewer) and tells the installation
+            elif kind == b"N":  # ended elsewhere (no viewer, officer): that one tells the
                 await end_session(hub, live, rest.decode()[:64], notify_installation=False)
-                return b"1"
+                return b"1"  # installation once the end is recorded here
             return None
 
         live.bus_subscription = await self.bus.subscribe(session_subject(live.id), on_message)
+
+    async def watch_replica(self, replica: RelaySession) -> None:
+        """Frames for a stream served here of a session owned elsewhere, until it ends."""
+        from .sessions import end_replica
+
+        hub = self.hub
+
+        async def on_message(data: bytes) -> None:
+            kind, inst, rest = data[:1], data[1 : 1 + ID_LEN].decode(), data[1 + ID_LEN :]
+            if kind == b"R":  # the owner answers the revocation; the stream stops here too
+                await end_replica(hub, replica, "revoked")
+            elif inst != replica.installation_id:
+                return
+            elif kind == b"F":
+                hub.relay.deliver(inst, replica.id, rest)
+            elif kind in (b"C", b"E"):  # closed by the installation, ended by the owner
+                await end_replica(hub, replica, rest.decode()[:64])
+
+        replica.bus_subscription = await self.bus.subscribe(session_subject(replica.id), on_message)
+
+    async def ended(self, installation_id: str, session_id: str, reason: str) -> None:
+        """The session's end is recorded: instances serving its stream stop it too."""
+        await self.bus.publish(
+            session_subject(session_id), b"E" + installation_id.encode() + reason.encode()
+        )
 
     async def unwatch(self, live: RelaySession) -> None:
         sub = live.bus_subscription
@@ -273,4 +302,13 @@ class Router:
                 await conn.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"replaced")
         for live in self.hub.relay.for_installation(inst):
             await end_session(self.hub, live, "installation_reconnected", notify_installation=False)
+        await self._end_replicas(inst)
         return None
+
+    async def _end_replicas(self, installation_id: str) -> None:
+        """Streams served here of its sessions owned elsewhere (the owner may be gone)."""
+        from .sessions import end_replica
+
+        for replica in list(self.hub.relay.replicas.values()):
+            if replica.installation_id == installation_id:
+                await end_replica(self.hub, replica, "installation_reconnected")

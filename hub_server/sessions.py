@@ -181,6 +181,7 @@ async def end_session(
     await hub.router.unwatch(live)
     if not first and live.end_reason:
         reason = live.end_reason  # already finished (e.g. by a revoke): keep its reason
+    await hub.router.ended(live.installation_id, live.id, reason)  # streams served elsewhere
     async with hub.db.write() as s:
         if mark is not None:
             await mark(s)
@@ -230,6 +231,54 @@ async def end_unowned_session(hub: Hub, installation_id: str, session_id: str, r
     """The instance holding the socket ended a session (``no_viewer``) whose owning
     instance is gone (SIGKILL): recorded here, once."""
     await _end_row(hub, installation_id, session_id, lambda _started: reason, owner_gone=True)
+    await hub.router.ended(installation_id, session_id, reason)
+
+
+async def end_remotely(hub: Hub, installation_id: str, session_id: str, reason: str) -> None:
+    """End a session owned by another instance: recorded there (here if it is gone), then
+    ``session_close`` to the installation."""
+    if not await hub.router.end_remote(installation_id, session_id, reason):
+        await end_unowned_session(hub, installation_id, session_id, reason)
+    await hub.router.send(installation_id, SessionClose(session_id=session_id, reason=reason))
+
+
+async def replicate(hub: Hub, row: LiveSessionRow) -> RelaySession | None:
+    """Serve here the stream of a live session another instance owns (the load balancer
+    sent the player here): frames come over the bus; its owner records and ends it."""
+    if row.ended_at is not None:  # (started_at may not be written yet: no check on it)
+        return None
+    async with hub.db.read() as s:
+        grant = await s.get(GrantRow, row.grant_id)
+    now = time.time()
+    if grant is None or grant.revoked_at is not None or grant.expires_at <= now:
+        return None
+    existing = hub.relay.get(row.id) or hub.relay.replicas.get(row.id)
+    if existing is not None:  # created meanwhile by another request
+        return existing
+    replica = RelaySession(
+        id=row.id,
+        installation_id=row.installation_id,
+        camera_id=row.camera_id,
+        grant_id=row.grant_id,
+        incident_id=row.incident_id,
+        opened_by=row.opened_by,
+        expires_at=grant.expires_at,
+        state="live",
+    )
+    replica.started.set()
+    hub.relay.replicas[row.id] = replica
+    await hub.router.watch_replica(replica)
+    replica.timer = asyncio.get_running_loop().call_later(
+        grant.expires_at - now,
+        lambda: hub.spawn(end_replica(hub, replica, "token_expired"), "replica-expiry"),
+    )
+    return replica
+
+
+async def end_replica(hub: Hub, replica: RelaySession, reason: str) -> None:
+    """Stop serving a replica's stream here (nothing is recorded: its owner does that)."""
+    hub.relay.finish(replica.id, reason)
+    await hub.router.unwatch(replica)
 
 
 async def _end_row(
@@ -277,5 +326,8 @@ async def close_by_officer(hub: Hub, user: AuthUser, session_id: str) -> str:
     live = hub.relay.get(session_id)
     if live is not None:
         await end_session(hub, live, "closed_by_officer")
+        return "closed_by_officer"
+    if row.ended_at is None:  # open on another instance
+        await end_remotely(hub, row.installation_id, session_id, "closed_by_officer")
         return "closed_by_officer"
     return row.end_reason or "ended"

@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from connect_share_protocol.messages import SessionClose, SessionViewers
+from connect_share_protocol.messages import SessionViewers
 
 from .bus import Subscription
 from .relay import RelaySession, Viewer
-from .sessions import end_session, end_unowned_session
+from .sessions import end_remotely, end_replica, end_session
 
 if TYPE_CHECKING:
     from .connections import InstallationConnection
@@ -65,6 +65,8 @@ async def detach(hub: Hub, live: RelaySession, viewer: Viewer) -> None:
     hub.relay.detach(live, viewer)
     if live.active:  # an ended session's players leaving is not news
         await _report(hub, live)
+    if not live.viewers and hub.relay.replicas.get(live.id) is live:
+        await end_replica(hub, live, "no_viewer_here")  # its owner keeps the session
 
 
 async def next_frame(request: web.Request, viewer: Viewer, interval: float) -> bytes | None:
@@ -95,7 +97,7 @@ def _keep_renewing(hub: Hub) -> None:
 async def _renew_leases(hub: Hub) -> None:
     while True:
         await asyncio.sleep(hub.settings.viewer_lease_s / 3)
-        for live in list(hub.relay.sessions.values()):
+        for live in [*hub.relay.sessions.values(), *hub.relay.replicas.values()]:
             if live.active and live.viewers:
                 await _report(hub, live)
 
@@ -157,6 +159,12 @@ class ViewerTally:
             await self.installation_detached(installation_id)
         for session_id in list(self.watches):
             self.forget(session_id)
+
+    def watched_elsewhere(self, session_id: str) -> bool:
+        """Players of this session on another instance: its frames must cross the bus."""
+        watch = self.watches.get(session_id)
+        me = self.hub.router.instance_id
+        return watch is not None and any(instance != me for instance in watch.leases)
 
     def opened(self, installation_id: str, session_id: str) -> None:
         """``session_open`` (scope live) went to the socket held here."""
@@ -241,12 +249,7 @@ class ViewerTally:
         if live is not None:  # owned here: the usual end, which tells the installation
             await end_session(hub, live, NO_VIEWER)
             return
-        # Recorded (by its owner, or here if the owner is gone), then the installation told.
-        if not await hub.router.end_remote(watch.installation_id, session_id, NO_VIEWER):
-            await end_unowned_session(hub, watch.installation_id, session_id, NO_VIEWER)
-        await hub.router.send(
-            watch.installation_id, SessionClose(session_id=session_id, reason=NO_VIEWER)
-        )
+        await end_remotely(hub, watch.installation_id, session_id, NO_VIEWER)
 
 
 def _disarm(watch: Watch) -> None:

@@ -12,11 +12,14 @@ A). ``verify-audit`` passes at the end.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 
 import pytest
+from sqlalchemy import select
 
+from hub_server.models import AuditEntry
 from tests.cluster_harness import Cluster, find_binary, running_cluster
 from tests.hub.postgres import PostgresServer
 from tests.hub_harness import HubClient, SimulatedInstallation, camera, tiny_jpeg
@@ -207,6 +210,61 @@ async def test_viewers_are_counted_across_instances_and_leased(
         ended = await cluster.client(a, user).session(session_id)
         assert ended["end_reason"] == "no_viewer" and ended["ended_at"] is not None
         await sim.close()
+
+    report = cluster.verify_audit()
+    assert report["ok"] and report["exit_code"] == 0, report
+
+
+async def test_a_stream_balanced_to_another_instance_is_served_and_counted(
+    postgres_server: PostgresServer,
+) -> None:
+    """Issue 13, no stickiness: the player's request may reach an instance other than the
+    one that opened the session. It is served there too (frames over NATS), counted, and
+    closing or revoking through any instance stops every stream."""
+    async with running_cluster(postgres_server.create_database()) as cluster:
+        sim = await cluster.installation([camera("cam-1", LAT, LON)])
+        a = await cluster.holder(sim)
+        b = next(h for h in cluster.hubs if h is not a)
+        user = await cluster.create_user("analyst")
+        on_a, on_b = cluster.client(a, user), cluster.client(b, user)
+        _incident, grant = await live_grant(on_b, sim)
+
+        # Opened through B (not the socket's instance), watched through A and B.
+        session_id = await start_session(on_b, sim, grant["grant_id"])
+        async with on_a.mjpeg(session_id) as via_a, on_b.mjpeg(session_id) as via_b:
+            counts = [(await sim.next_message("session_viewers")).viewers for _ in range(2)]
+            assert counts == [1, 2]
+            await sim.send_frame(session_id, tiny_jpeg(1), 1)
+            assert await asyncio.wait_for(via_a.next_frame(), 10) == tiny_jpeg(1)
+            assert await asyncio.wait_for(via_b.next_frame(), 10) == tiny_jpeg(1)
+            # Closed through A, which does not own it: both streams end, recorded once.
+            assert (await on_a.close_session(session_id))["ended"] == "closed_by_officer"
+            assert await asyncio.wait_for(via_a.next_frame(), 10) is None
+            assert await asyncio.wait_for(via_b.next_frame(), 10) is None
+        closed = await sim.next_message("session_close")
+        assert (closed.session_id, closed.reason) == (session_id, "closed_by_officer")
+        assert (await on_b.session(session_id))["end_reason"] == "closed_by_officer"
+
+        # Opened through A (the socket's instance), watched through B only.
+        session_id = await start_session(on_a, sim, grant["grant_id"])
+        async with on_b.mjpeg(session_id) as via_b:
+            told = await sim.next_message("session_viewers")
+            assert (told.session_id, told.viewers) == (session_id, 1)
+            await sim.send_frame(session_id, tiny_jpeg(2), 2)
+            assert await asyncio.wait_for(via_b.next_frame(), 10) == tiny_jpeg(2)
+            # Revoked through B: the stream served there stops, the owner records it.
+            assert await on_b.revoke_grant(grant["grant_id"]) == [grant["grant_id"]]
+            assert await asyncio.wait_for(via_b.next_frame(), 10) is None
+        assert (await on_a.session(session_id))["end_reason"] == "revoked"
+        await sim.close()
+        async with cluster.db.read() as session:
+            stops = (
+                await session.scalars(
+                    select(AuditEntry.detail).where(AuditEntry.action == "session.stop")
+                )
+            ).all()
+        ended = sorted(json.loads(d)["reason"] for d in stops)
+        assert ended == ["closed_by_officer", "revoked"]  # each recorded once
 
     report = cluster.verify_audit()
     assert report["ok"] and report["exit_code"] == 0, report

@@ -391,7 +391,12 @@ class DetectionManager:
         self, request_id: str, camera_id: str, event_ids: list[str], kinds: tuple[str, ...]
     ) -> list[dict[str, Any]]:
         """Upload the chosen events of an approved footage request (raises FootageError)."""
-        from .detection.footage import FootageError, FootageRequest, share_event
+        from .detection.footage import (
+            FootageError,
+            FootageRequest,
+            prepare_event,
+            upload_prepared,
+        )
         from .media.jpeg import process_frame
         from .media.masks import parse_masks
 
@@ -411,20 +416,28 @@ class DetectionManager:
             (self.entry.options.get(OPT_CAMERAS) or {}).get(camera_id, {}).get("masks") or ""
         )
         masks = parse_masks(text)
-        records: list[dict[str, Any]] = []
+        # Every picked event is checked and built before the first upload: a refusal (one
+        # event outside the window, one without a snapshot) means nothing left the house.
+        prepared = []
         for event_id in event_ids:
-            shared = await share_event(
-                async_get_clientsession(self.hass),
-                self.entry.data[CONF_URL],
-                self.ctx.key,
-                self.service.store,
-                footage,
-                camera_id,
-                event_id,
-                installation_id=self.ctx.installation_id,
-                kinds=kinds,
-                camera_masked=bool(masks),
-                mask=partial(process_frame, masks=masks),
+            files = await self.hass.async_add_executor_job(
+                partial(
+                    prepare_event,
+                    self.service.store,
+                    footage,
+                    camera_id,
+                    event_id,
+                    installation_id=self.ctx.installation_id,
+                    kinds=kinds,
+                    camera_masked=bool(masks),
+                    mask=partial(process_frame, masks=masks),
+                )
+            )
+            prepared.append((event_id, files))
+        records: list[dict[str, Any]] = []
+        for event_id, files in prepared:
+            shared = await upload_prepared(
+                async_get_clientsession(self.hass), self.entry.data[CONF_URL], self.ctx.key, files
             )
             await self.ctx.audit.record(  # the local log records what left the house
                 "footage_shared",

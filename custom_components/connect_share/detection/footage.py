@@ -239,6 +239,50 @@ async def upload_evidence(
     return answer["evidence"]  # type: ignore[no-any-return]
 
 
+def prepare_event(
+    store: EventStore,
+    request: FootageRequest,
+    camera_id: str,
+    event_id: str,
+    *,
+    installation_id: str,
+    kinds: Collection[str] = ("snapshot", "clip"),
+    camera_masked: bool = False,
+    mask: MaskFn | None = None,
+) -> list[tuple[EvidenceManifest, bytes | Path]]:
+    """Every file of the chosen event that would be uploaded, checked and built (raises
+    ``FootageError`` before anything leaves). Blocking: run in an executor."""
+    stored = store.get(camera_id, event_id)
+    if stored is None:
+        raise FootageError(f"no local event {event_id} for camera {camera_id}")
+    available = [
+        k for k in kinds if (k == "snapshot" and stored.snapshot) or (k == "clip" and stored.clip)
+    ]
+    if not available:
+        raise FootageError("the event has nothing to share of the kinds asked for")
+    return [
+        build_evidence(
+            stored,
+            kind,
+            installation_id=installation_id,
+            request=request,
+            camera_masked=camera_masked,
+            mask=mask,
+        )
+        for kind in available
+    ]
+
+
+async def upload_prepared(
+    session: aiohttp.ClientSession,
+    hub_url: str,
+    key: Ed25519PrivateKey,
+    prepared: list[tuple[EvidenceManifest, bytes | Path]],
+) -> list[dict[str, Any]]:
+    """Upload what ``prepare_event`` built; the hub's records."""
+    return [await upload_evidence(session, hub_url, key, m, c) for m, c in prepared]
+
+
 async def share_event(
     session: aiohttp.ClientSession,
     hub_url: str,
@@ -253,32 +297,23 @@ async def share_event(
     camera_masked: bool = False,
     mask: MaskFn | None = None,
 ) -> list[dict[str, Any]]:
-    """Upload the chosen event's snapshot and/or clip (those it has); the hub's records."""
-    loop = asyncio.get_running_loop()
-    stored = await loop.run_in_executor(None, store.get, camera_id, event_id)
-    if stored is None:
-        raise FootageError(f"no local event {event_id} for camera {camera_id}")
-    available = [
-        k for k in kinds if (k == "snapshot" and stored.snapshot) or (k == "clip" and stored.clip)
-    ]
-    if not available:
-        raise FootageError("the event has nothing to share of the kinds asked for")
-    records: list[dict[str, Any]] = []
-    for kind in available:
-        manifest, content = await loop.run_in_executor(
-            None,
-            functools.partial(
-                build_evidence,
-                stored,
-                kind,
-                installation_id=installation_id,
-                request=request,
-                camera_masked=camera_masked,
-                mask=mask,
-            ),
-        )
-        records.append(await upload_evidence(session, hub_url, key, manifest, content))
-    return records
+    """Upload the chosen event's snapshot and/or clip (those it has); the hub's records.
+    All of them are checked before the first is uploaded."""
+    prepared = await asyncio.get_running_loop().run_in_executor(
+        None,
+        functools.partial(
+            prepare_event,
+            store,
+            request,
+            camera_id,
+            event_id,
+            installation_id=installation_id,
+            kinds=kinds,
+            camera_masked=camera_masked,
+            mask=mask,
+        ),
+    )
+    return await upload_prepared(session, hub_url, key, prepared)
 
 
 # -- event summaries (only when the resident allows them) ------------------------------

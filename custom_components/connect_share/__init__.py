@@ -25,7 +25,7 @@ from .installation import (
     PinnedKeysUnreadable,
     StoredKeyUnreadable,
 )
-from .panel import async_setup_frontend
+from .panel import async_add_panel, async_remove_panel_if_unused, async_setup_frontend
 from .panel_api import async_register_commands
 from .services import async_setup_services
 
@@ -102,6 +102,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry)
     _remove_stale_camera_devices(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     installation.start()
+    await async_add_panel(hass)
     return True
 
 
@@ -129,4 +130,6 @@ async def async_remove_config_entry_device(
 async def async_unload_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> bool:
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     await entry.runtime_data.async_stop()
+    if unloaded:
+        async_remove_panel_if_unused(hass, entry.entry_id)
     return unloaded

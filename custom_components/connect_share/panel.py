@@ -2,8 +2,9 @@
 
 The built JavaScript ships in ``www/`` (HACS installs no build tools; the source and the build
 are in the repository's ``frontend/`` folder and a test checks the shipped files are what the
-build produces). The files are served from the integration's folder; the panel is admin only
-and gets its data through the ``connect_share/*`` websocket commands (``panel_api/``).
+build produces). The files are served from the integration's folder; the panel is admin
+only, is added with the first loaded entry and taken away when the last one unloads, and gets
+its data through the ``connect_share/*`` websocket commands (``panel_api/``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from homeassistant.components.http.server import StaticPathConfig
 from homeassistant.core import HomeAssistant
+from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN
 
@@ -22,6 +24,7 @@ PANEL_URL_PATH = "connect-share"
 PANEL_ELEMENT = "connect-share-panel"
 PANEL_FILE = "connect-share-panel.js"
 CARD_FILE = "connect-share-card.js"
+_CARD_URL: HassKey[str] = HassKey(f"{DOMAIN}_card_url")
 
 
 def request_url(request_id: str) -> str:
@@ -35,19 +38,29 @@ def _versioned(name: str) -> str:
 
 
 async def async_setup_frontend(hass: HomeAssistant) -> None:
-    """Serve the files; with the frontend loaded, add the sidebar panel and the card."""
+    """Serve the files (once, with the integration; the websocket API works without them)."""
     await hass.http.async_register_static_paths(
         [StaticPathConfig(STATIC_URL, str(WWW), cache_headers=False)]
     )
+
+
+async def async_add_panel(hass: HomeAssistant) -> None:
+    """With the frontend loaded, add the sidebar panel and the card (once, whatever the
+    number of entries)."""
     if "frontend" not in hass.config.components:
         return  # e.g. a headless test instance: the websocket API still works
     from homeassistant.components import panel_custom
-    from homeassistant.components.frontend import add_extra_js_url
+    from homeassistant.components.frontend import add_extra_js_url, async_panel_exists
 
+    if async_panel_exists(hass, PANEL_URL_PATH):
+        return
     panel_url, card_url = await hass.async_add_executor_job(
         lambda: (_versioned(PANEL_FILE), _versioned(CARD_FILE))
     )
+    if async_panel_exists(hass, PANEL_URL_PATH):  # another entry added it meanwhile
+        return
     add_extra_js_url(hass, card_url)
+    hass.data[_CARD_URL] = card_url
     await panel_custom.async_register_panel(
         hass,
         frontend_url_path=PANEL_URL_PATH,
@@ -58,3 +71,22 @@ async def async_setup_frontend(hass: HomeAssistant) -> None:
         require_admin=True,
         config={},
     )
+
+
+def async_remove_panel_if_unused(hass: HomeAssistant, leaving_entry_id: str) -> None:
+    """Take the panel and the card away once no other entry is loaded (the last unloads)."""
+    from homeassistant.config_entries import ConfigEntryState
+
+    in_use = (ConfigEntryState.LOADED, ConfigEntryState.SETUP_IN_PROGRESS)
+    if any(
+        e.state in in_use and e.entry_id != leaving_entry_id
+        for e in hass.config_entries.async_entries(DOMAIN)
+    ):
+        return
+    if "frontend" not in hass.config.components:
+        return
+    from homeassistant.components.frontend import async_remove_panel, remove_extra_js_url
+
+    async_remove_panel(hass, PANEL_URL_PATH, warn_if_unknown=False)
+    if (card_url := hass.data.pop(_CARD_URL, None)) is not None:
+        remove_extra_js_url(hass, card_url)

@@ -110,6 +110,10 @@ async def upload_summary(request: web.Request) -> web.Response:
     return web.json_response({"rows": len(summary.rows), "stored": kept})
 
 
+MAX_EPOCH = 1e11
+EPOCH = {"type": "number", "minimum": 0, "exclusiveMaximum": MAX_EPOCH, "description": "epoch s"}
+
+
 def _number(request: web.Request, name: str, default: float | None) -> float:
     raw = request.query.get(name)
     if raw is None:
@@ -120,7 +124,7 @@ def _number(request: web.Request, name: str, default: float | None) -> float:
         value = float(raw)
     except ValueError as err:
         raise bad_request("bad_field", f"{name} must be epoch seconds") from err
-    if not 0 <= value < 1e11:
+    if not 0 <= value < MAX_EPOCH:
         raise bad_request("bad_field", f"{name} is out of range")
     return value
 
@@ -206,8 +210,8 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
             params=[
                 openapi._path("incident_id"),
                 openapi._query("label", openapi.STR),
-                openapi._query("start", openapi.NUM),
-                openapi._query("end", openapi.NUM),
+                openapi._query("start", EPOCH),
+                openapi._query("end", EPOCH),
             ],
         )
     },

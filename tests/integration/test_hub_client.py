@@ -53,12 +53,19 @@ async def test_enroll_codes(hub: FakeHub, session: aiohttp.ClientSession) -> Non
     enrollment = await hub_client.enroll(session, hub.url, code, key, "Home", "0.1")
     assert enrollment.hub_id == hub.hub_id
     assert enrollment.fingerprints() == sorted(hub.keyset.fingerprints().values())
+    # Every attempt makes a fresh key (as the config flow does): a spent code is refused.
     with pytest.raises(hub_client.EnrollmentRefused) as err:
-        await hub_client.enroll(session, hub.url, code, key, "Home", "0.1")
+        await hub_client.enroll(session, hub.url, code, generate_private_key(), "Home", "0.1")
     assert err.value.code == "code_used"
     with pytest.raises(hub_client.EnrollmentRefused) as err:
-        await hub_client.enroll(session, hub.url, "nope", key, "Home", "0.1")
+        await hub_client.enroll(session, hub.url, "nope", generate_private_key(), "Home", "0.1")
     assert err.value.code == "invalid_code"
+    # A key enrolled already is refused before the code is looked at (the code stays unspent).
+    fresh = hub.new_code()
+    with pytest.raises(hub_client.EnrollmentRefused) as err:
+        await hub_client.enroll(session, hub.url, fresh, key, "Home", "0.1")
+    assert err.value.code == "key_in_use"
+    assert hub.codes[fresh] is False
 
 
 class Recorder:

@@ -73,4 +73,4 @@ async def transparency(request: web.Request) -> web.Response:
 @routes.get("/api/openapi.json")
 @policy(public=True)
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(openapi_document(get_hub(request).settings.min_reason_chars))
+    return web.json_response(openapi_document(get_hub(request).settings))

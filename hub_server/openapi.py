@@ -10,6 +10,7 @@ import copy
 from typing import Any
 
 from . import __version__
+from .settings import Settings
 from .users import MIN_PASSWORD, USERNAME_RE
 
 ROLE_NOTE = "Roles: "
@@ -117,11 +118,8 @@ SCHEMAS: dict[str, Any] = {
             "reason": _text(2000),
             "lat": {"type": "number", "minimum": -90, "maximum": 90},
             "lon": {"type": "number", "minimum": -180, "maximum": 180},
-            "radius_m": {
-                "type": "number",
-                "exclusiveMinimum": 0,
-                "description": "capped by the hub's max_radius_m (default 5000)",
-            },
+            # maximum: the hub's max_radius_m, filled in by openapi_document()
+            "radius_m": {"type": "number", "exclusiveMinimum": 0},
             **WINDOW,
         },
         ["case_number", "incident_type", "offense_code", "reason", "lat", "lon", "radius_m"],
@@ -859,7 +857,9 @@ def _add_links(doc: dict[str, Any]) -> None:
             op["responses"][status]["links"] = served
 
 
-def openapi_document(min_reason_chars: int = 20) -> dict[str, Any]:
+def openapi_document(settings: Settings | None = None) -> dict[str, Any]:
+    """The document, with the limits this hub's settings put on incidents."""
+    settings = settings or Settings()
     doc = copy.deepcopy(
         {
             "openapi": "3.1.0",
@@ -880,8 +880,8 @@ def openapi_document(min_reason_chars: int = 20) -> dict[str, Any]:
             },
         }
     )
-    doc["components"]["schemas"]["NewIncident"]["properties"]["reason"]["minLength"] = max(
-        1, min_reason_chars
-    )
+    incident = doc["components"]["schemas"]["NewIncident"]["properties"]
+    incident["reason"]["minLength"] = max(1, settings.min_reason_chars)
+    incident["radius_m"]["maximum"] = settings.max_radius_m
     _add_links(doc)
     return doc

@@ -75,10 +75,12 @@ async def test_links_read_documented_fields_into_real_parameters(tmp_path: Path)
     """Every link names a served operation, fills only parameters (or body fields) that the
     operation has, from fields the source response documents (the stateful schemathesis
     run follows them)."""
-    async with running_hub(tmp_path, min_reason_chars=30) as hub:
+    async with running_hub(tmp_path, min_reason_chars=30, max_radius_m=1234.5) as hub:
         doc = await hub.client().expect(200, "GET", "/api/openapi.json")
     schemas = doc["components"]["schemas"]
+    # The incident limits are this hub's settings (schema-valid incidents were refused).
     assert schemas["NewIncident"]["properties"]["reason"]["minLength"] == 30
+    assert schemas["NewIncident"]["properties"]["radius_m"]["maximum"] == 1234.5
     count = 0
     for path, ops in doc["paths"].items():
         for op in ops.values():

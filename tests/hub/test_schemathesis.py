@@ -215,8 +215,11 @@ def explore(
     schema.config.phases.stateful.inference.algorithms = []
     # Valid requests only, authenticated by the role's bearer token: the chains should reach
     # real rows. Broken inputs and the cookie/CSRF alternative are the stateless test's job
-    # (a broken header is refused by aiohttp's parser before the hub sees it).
-    schema.config.generation.update(modes=[GenerationMode.POSITIVE], with_security_parameters=False)
+    # (a broken header is refused by aiohttp's parser before the hub sees it). No NUL
+    # characters: every text field refuses them (validation.py), a scenario would end there.
+    schema.config.generation.update(
+        modes=[GenerationMode.POSITIVE], with_security_parameters=False, allow_x00=False
+    )
     result = Exploration()
     call_kwargs = {"base_url": base_url, "headers": {"Authorization": f"Bearer {token}"}}
 

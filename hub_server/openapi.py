@@ -660,7 +660,9 @@ PATHS: dict[str, dict[str, Any]] = {
 # -- links: which response field feeds which next operation (stateful clients, schemathesis)
 
 
-def _link(target: str, method: str, params: dict[str, str] | None = None, **body: Any) -> Any:
+def _link(
+    target: str, method: str, params: dict[str, str] | None = None, **body: Any
+) -> dict[str, Any]:
     link: dict[str, Any] = {
         # A JSON pointer into this document ("/" escaped as "~1"), as in the OpenAPI spec.
         "operationRef": "#/paths/" + target.replace("~", "~0").replace("/", "~1") + "/" + method
@@ -847,14 +849,14 @@ def _add_links(doc: dict[str, Any]) -> None:
         op = doc["paths"].get(path, {}).get(method)
         if op is not None:
             (ok,) = [code for code in op["responses"] if code.startswith("2")]
-            op["responses"][ok]["content"]["application/json"]["schema"] = schema
+            op["responses"][ok]["content"]["application/json"]["schema"] = copy.deepcopy(schema)
     for (path, method, status), links in LINKS.items():
         op = doc["paths"].get(path, {}).get(method)
         if op is None:
             continue
         served = {name: link for name, link in links.items() if _link_target(doc, link)}
         if served:
-            op["responses"][status]["links"] = served
+            op["responses"][status]["links"] = copy.deepcopy(served)
 
 
 def openapi_document(settings: Settings | None = None) -> dict[str, Any]:

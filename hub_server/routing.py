@@ -221,6 +221,8 @@ class Router:
                 await mark_started(hub, inst, live.id)
             elif kind == b"C":
                 await end_session(hub, live, rest.decode()[:64], notify_installation=False)
+            elif kind == b"P":  # is it live here? (an instance about to serve its stream)
+                return b"1" if live.active else None
             elif kind == b"N":  # ended elsewhere (no viewer, officer): that one tells the
                 await end_session(hub, live, rest.decode()[:64], notify_installation=False)
                 return b"1"  # installation once the end is recorded here
@@ -246,6 +248,14 @@ class Router:
                 await end_replica(hub, replica, rest.decode()[:64])
 
         replica.bus_subscription = await self.bus.subscribe(session_subject(replica.id), on_message)
+
+    async def owned_elsewhere(self, installation_id: str, session_id: str) -> bool:
+        """True when another instance relays this session now (its row alone may be stale:
+        the instance that relayed it may have died)."""
+        reply = await self.bus.request(
+            session_subject(session_id), b"P" + installation_id.encode(), STOP_TIMEOUT_S
+        )
+        return reply == b"1"
 
     async def ended(self, installation_id: str, session_id: str, reason: str) -> None:
         """The session's end is recorded: instances serving its stream stop it too."""

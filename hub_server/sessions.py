@@ -252,6 +252,8 @@ async def replicate(hub: Hub, row: LiveSessionRow) -> RelaySession | None:
     now = time.time()
     if grant is None or grant.revoked_at is not None or grant.expires_at <= now:
         return None
+    if not await hub.router.owned_elsewhere(row.installation_id, row.id):
+        return None
     existing = hub.relay.get(row.id) or hub.relay.replicas.get(row.id)
     if existing is not None:  # created meanwhile by another request
         return existing

@@ -215,6 +215,15 @@ async def test_viewers_are_counted_across_instances_and_leased(
     assert report["ok"] and report["exit_code"] == 0, report
 
 
+async def recorded_end(officer: HubClient, session_id: str) -> str:
+    """The session's recorded end reason, waiting for it: an owner stopped by a revocation
+    made elsewhere answers first and records the end right after."""
+    async with asyncio.timeout(10):
+        while (reason := (await officer.session(session_id))["end_reason"]) is None:
+            await asyncio.sleep(0.05)
+    return str(reason)
+
+
 async def test_a_stream_balanced_to_another_instance_is_served_and_counted(
     postgres_server: PostgresServer,
 ) -> None:
@@ -255,8 +264,7 @@ async def test_a_stream_balanced_to_another_instance_is_served_and_counted(
             # Revoked through B: the stream served there stops, the owner records it.
             assert await on_b.revoke_grant(grant["grant_id"]) == [grant["grant_id"]]
             assert await asyncio.wait_for(via_b.next_frame(), 10) is None
-        assert (await on_a.session(session_id))["end_reason"] == "revoked"
-        await sim.close()
+        assert await recorded_end(on_a, session_id) == "revoked"
         async with cluster.db.read() as session:
             stops = (
                 await session.scalars(
@@ -265,6 +273,16 @@ async def test_a_stream_balanced_to_another_instance_is_served_and_counted(
             ).all()
         ended = sorted(json.loads(d)["reason"] for d in stops)
         assert ended == ["closed_by_officer", "revoked"]  # each recorded once
+
+        # A session whose owner died is not served from its still open row.
+        _incident, grant = await live_grant(on_a, sim)
+        session_id = await start_session(on_b, sim, grant["grant_id"])
+        b.kill(signal.SIGKILL)
+        b.wait(10)
+        async with asyncio.timeout(30):  # a stream with no frames would never finish
+            status, body = await on_a.call("GET", f"/api/v1/sessions/{session_id}/stream")
+        assert (status, body["error"]) == (410, "session_ended")
+        await sim.close()
 
     report = cluster.verify_audit()
     assert report["ok"] and report["exit_code"] == 0, report

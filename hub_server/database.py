@@ -57,6 +57,9 @@ def make_engine(url: str) -> AsyncEngine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            # Explicit, not the build's default: every commit is fsynced before it returns,
+            # so a grant is durable before its token leaves (NORMAL in WAL mode is not).
+            cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 

@@ -104,7 +104,7 @@ async def bench_radius(db: Database, label: str, cameras: int, repeats: int) -> 
     for lat, lon in centers[:10]:  # warm-up: page cache, prepared statements
         async with db.read() as s:
             await cameras_in_radius(s, lat, lon, RADIUS_M)
-    samples, cpu, counts = [], [], []
+    samples, cpu, counts, floor = [], [], [], []
     for lat, lon in centers:
         async with db.read() as s:
             start, start_cpu = time.perf_counter(), time.process_time()
@@ -112,6 +112,12 @@ async def bench_radius(db: Database, label: str, cameras: int, repeats: int) -> 
             samples.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
         counts.append(len(found))
+        # Baseline, interleaved: the cheapest query through the same session and driver
+        # (what the machine's load alone costs a round trip at that moment).
+        async with db.read() as s:
+            start = time.perf_counter()
+            await s.execute(text("SELECT 1"))
+            floor.append(time.perf_counter() - start)
     # Correctness of what was timed: one query against the exact distance over every row.
     lat, lon = centers[0]
     async with db.read() as s:
@@ -125,6 +131,8 @@ async def bench_radius(db: Database, label: str, cameras: int, repeats: int) -> 
     # This process's CPU time per query (all its threads, so SQLite's work counts; the
     # PostgreSQL server's does not): what the figure would be without other load.
     report(f"radius_cpu_p95_ms_{label}", percentile(cpu, 95) * 1e3)
+    report(f"select_1_median_ms_{label}", median(floor) * 1e3)
+    report(f"select_1_p95_ms_{label}", percentile(floor, 95) * 1e3)
 
 
 async def _requests(

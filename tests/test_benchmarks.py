@@ -27,8 +27,12 @@ REQUIRED = {
     "cluster": {
         "radius_p95_ms_100k_sqlite",
         "radius_p95_ms_100k_postgres",
+        "select_1_p95_ms_100k_sqlite",  # the radius search's baseline, same run
+        "select_1_p95_ms_100k_postgres",
         "tokens_per_s_sqlite",
         "tokens_per_s_postgres",
+        "tokens_per_s_sqlite_one_tx_each",  # the group commit's baseline, same run
+        "tokens_per_s_postgres_one_tx_each",
         "cross_instance_relay_added_ms_p95",
         "failover_reconnect_s",
         "audit_entries_lost",

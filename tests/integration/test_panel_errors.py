@@ -139,3 +139,26 @@ async def test_warrant_is_shown_with_its_reference(
     (row,) = (await ws.ok("requests"))["pending"]
     assert row["agency"] == "(NL1234567)"
     assert row["purpose"] == "offense 13A · warrant W-2026-17 (Amsterdam District Court)"
+
+
+async def test_approving_after_sharing_was_switched_off_shares_nothing(
+    hass: HomeAssistant, fake_hub: FakeHub, config_dir: Path, hass_ws_client: Any
+) -> None:
+    """A request that came before the resident switched the camera's sharing off: approving
+    it now is checked against the rules again, so nothing is approved, the hub hears
+    nothing, the log says why."""
+    entry = await _setup(hass, fake_hub)
+    _incident, request = await _request(hass, fake_hub, entry)
+    ws = Ws(await hass_ws_client(hass))
+    await ws.ok("camera/sharing", camera="camera.front", enabled=False)
+    assert request.request_id in entry.runtime_data.pending
+    result = await ws.ok("request/approve", request_id=request.request_id)
+    assert result == {"approved_cameras": []}
+    assert request.request_id not in entry.runtime_data.pending
+    declined = [e for e in entry.runtime_data.audit.entries if e.action == "request_declined"]
+    assert declined[-1].detail == {
+        "request_id": request.request_id,
+        "reason": "rules_refused_on_approval",
+    }
+    assert not [m for m in fake_hub.received if m.TYPE == "decision"]
+    assert entry.runtime_data.requests.known[request.request_id].status == "declined"

@@ -216,7 +216,17 @@ async def test_footage_list_preview_masked_and_share_only_what_is_picked(
         )
         assert shared[0].detail["files"][0]["sha256"] == record["sha256"]
 
-        # 6. A request the resident declined: its footage cannot be shared.
+        # 6. "Stop all" withdraws the approval: the other event can no longer be shared.
+        await ws.ok("stop_all")
+        error = await ws.error(
+            "footage/share", request_id=request_id, camera="camera.front", event_ids=[second]
+        )
+        assert error["code"] == "not_allowed"
+        evidence = await api.expect(200, "GET", f"/api/v1/incidents/{inc_id}/evidence")
+        assert len(evidence["evidence"]) == 1
+        assert len([e for e in inst.audit.entries if e.action == "footage_shared"]) == 1
+
+        # 7. A request the resident declined: its footage cannot be shared.
         declined = await _footage_request(hass, api, entry, window)
         await ws.ok("request/decline", request_id=declined)
         error = await ws.error(

@@ -54,7 +54,12 @@ class Go2rtcClient:
         self.base_url = base_url.rstrip("/")
         self._session = session
         self._owns_session = session is None
-        self._auth = aiohttp.BasicAuth(username, password or "") if username else None
+        # aiohttp 3.14 deprecates BasicAuth/auth=; the header is what go2rtc checks.
+        self._headers = (
+            {"Authorization": aiohttp.encode_basic_auth(username, password or "")}
+            if username
+            else {}
+        )
         self.timeout = timeout
 
     def _http(self) -> aiohttp.ClientSession:
@@ -75,7 +80,7 @@ class Go2rtcClient:
 
         async def go() -> tuple[int, str, bytes]:
             async with self._http().request(
-                method, url, params=params, auth=self._auth, **kwargs
+                method, url, params=params, headers=self._headers, **kwargs
             ) as resp:
                 body = await resp.content.read(16 * 1024 * 1024 + 1)
                 return resp.status, resp.headers.get("Content-Type", ""), body
@@ -138,7 +143,7 @@ class Go2rtcClient:
         try:
             resp = await with_timeout(
                 self._http().get(
-                    f"{self.base_url}/api/stream.mjpeg", params={"src": name}, auth=self._auth
+                    f"{self.base_url}/api/stream.mjpeg", params={"src": name}, headers=self._headers
                 ),
                 self.timeout,
                 where,

@@ -202,7 +202,7 @@ async def bench_tokens(db: Database, label: str, installations: int, per_inst: i
     hub.hub_id = await ensure_bootstrap(db, hub.kek)
     await hub.signing_keys()
 
-    async def run(plan: dict[str, list[str]], decide) -> float:  # type: ignore[no-untyped-def]
+    async def run(plan: dict[str, list[str]], decide, name: str) -> float:  # type: ignore[no-untyped-def]
         latencies: list[float] = []
 
         async def one_installation(inst: str, rids: list[str]) -> None:
@@ -215,7 +215,7 @@ async def bench_tokens(db: Database, label: str, installations: int, per_inst: i
         start = time.perf_counter()
         await asyncio.gather(*(one_installation(i, r) for i, r in plan.items()))
         elapsed = time.perf_counter() - start
-        report(f"token_latency_p95_ms_{label}", percentile(latencies, 95) * 1e3)
+        report(f"token_latency_p95_ms_{name}", percentile(latencies, 95) * 1e3)
         return len(latencies) / elapsed
 
     async def one_by_one(inst: str, msg: Decision):  # type: ignore[no-untyped-def]
@@ -223,8 +223,11 @@ async def bench_tokens(db: Database, label: str, installations: int, per_inst: i
 
     baseline_plan = await _requests(db, installations, 1)
     grouped_plan = await _requests(db, installations, per_inst)
-    report(f"tokens_per_s_{label}_one_tx_each", await run(baseline_plan, one_by_one))
-    rate = await run(grouped_plan, hub.decisions.submit)
+    report(
+        f"tokens_per_s_{label}_one_tx_each",
+        await run(baseline_plan, one_by_one, f"{label}_one_tx_each"),
+    )
+    rate = await run(grouped_plan, hub.decisions.submit, label)
     report(f"tokens_per_s_{label}", rate)
     stats = hub.decisions.stats
     report(f"decisions_per_commit_{label}", stats.decisions / max(1, stats.groups))

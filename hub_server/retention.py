@@ -158,7 +158,7 @@ def _incident_released(cutoff: float) -> Any:
     return Incident.closed_at.is_not(None) & (Incident.closed_at <= cutoff)
 
 
-def _sessions(cutoff: float, _held: set[str]) -> Select[Any]:
+def _sessions(cutoff: float) -> Select[Any]:
     return (
         select(LiveSessionRow.id, LiveSessionRow.incident_id, GrantRow.legal_basis)
         .join(GrantRow, GrantRow.id == LiveSessionRow.grant_id)
@@ -170,7 +170,7 @@ def _sessions(cutoff: float, _held: set[str]) -> Select[Any]:
     )
 
 
-def _grants(cutoff: float, _held: set[str]) -> Select[Any]:
+def _grants(cutoff: float) -> Select[Any]:
     return (
         select(GrantRow.id, GrantRow.incident_id, GrantRow.legal_basis)
         .join(Incident, Incident.id == GrantRow.incident_id)
@@ -182,7 +182,7 @@ def _grants(cutoff: float, _held: set[str]) -> Select[Any]:
     )
 
 
-def _requests(cutoff: float, held: set[str]) -> Select[Any]:
+def _requests(cutoff: float) -> Select[Any]:
     return (
         select(AccessRequestRow.id, AccessRequestRow.incident_id, AccessRequestRow.legal_basis)
         .join(Incident, Incident.id == AccessRequestRow.incident_id)
@@ -190,23 +190,21 @@ def _requests(cutoff: float, held: set[str]) -> Select[Any]:
             AccessRequestRow.expires_at <= cutoff,
             _incident_released(cutoff),
             ~exists().where(GrantRow.request_id == AccessRequestRow.id),
-            AccessRequestRow.id.not_in(held),  # stored evidence names its request
         )
     )
 
 
-def _incidents(cutoff: float, held: set[str]) -> Select[Any]:
+def _incidents(cutoff: float) -> Select[Any]:
     # An incident has no legal basis of its own (null).
     return select(Incident.id, Incident.id, null()).where(
         _incident_released(cutoff),
         ~exists().where(AccessRequestRow.incident_id == Incident.id),
         ~exists().where(GrantRow.incident_id == Incident.id),
         ~exists().where(LiveSessionRow.incident_id == Incident.id),
-        Incident.id.not_in(held),
     )
 
 
-TABLES: dict[str, tuple[Any, Callable[[float, set[str]], Select[Any]]]] = {
+TABLES: dict[str, tuple[Any, Callable[[float], Select[Any]]]] = {
     "live_sessions": (LiveSessionRow, _sessions),
     "grants": (GrantRow, _grants),
     "access_requests": (AccessRequestRow, _requests),
@@ -248,22 +246,47 @@ async def _audit_batch(
 async def _delete_table_kind(
     db: Database, kind: str, days: int, cutoff: float, held: set[str], actor: str
 ) -> int:
+    """Delete the kind's expired rows in batches, in id order. ``held`` (ids that stored
+    evidence names: its request, its incident) is filtered here, not in SQL: it can hold
+    more ids than one statement may carry (about 32,766 parameters)."""
     model, query = TABLES[kind]
     total = 0
+    after = ""
     while True:
         async with db.write() as s:
             await db.lock_audit(s)  # one retention pass at a time, across hub instances
-            found = (await s.execute(query(cutoff, held).limit(BATCH))).all()
+            found = (
+                await s.execute(
+                    query(cutoff).where(model.id > after).order_by(model.id).limit(BATCH)
+                )
+            ).all()
             if not found:
                 return total
-            ids = [row[0] for row in found]
-            if model is Incident:
-                await s.execute(delete(IncidentOfficer).where(IncidentOfficer.incident_id.in_(ids)))
-            await s.execute(delete(model).where(model.id.in_(ids)))
-            await _audit_batch(db, s, kind, days, actor, [(r[1], r[2]) for r in found])
-        total += len(found)
+            after = found[-1][0]
+            doomed = [row for row in found if row[0] not in held]
+            if doomed:
+                ids = [row[0] for row in doomed]
+                if model is Incident:
+                    await s.execute(
+                        delete(IncidentOfficer).where(IncidentOfficer.incident_id.in_(ids))
+                    )
+                await s.execute(delete(model).where(model.id.in_(ids)))
+                await _audit_batch(db, s, kind, days, actor, [(r[1], r[2]) for r in doomed])
+        total += len(doomed)
         if len(found) < BATCH:
             return total
+
+
+def _chunks(ids: Iterable[str], size: int = BATCH) -> Iterable[list[str]]:
+    """Ids in lists small enough for one statement's parameters."""
+    batch: list[str] = []
+    for item in ids:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 async def _delete_evidence(
@@ -276,21 +299,17 @@ async def _delete_evidence(
         return 0, records
     incident_ids = {r["incident_id"] for r in records}
     request_ids = {r["request_id"] for r in records}
+    closed: dict[str, float | None] = {}
+    bases: dict[str, str] = {}
     async with db.read() as s:
-        closed: dict[str, float | None] = {
-            inc: at
-            for inc, at in await s.execute(
-                select(Incident.id, Incident.closed_at).where(Incident.id.in_(incident_ids))
+        for chunk in _chunks(incident_ids):
+            closes = select(Incident.id, Incident.closed_at).where(Incident.id.in_(chunk))
+            closed.update((inc, at) for inc, at in await s.execute(closes))
+        for chunk in _chunks(request_ids):
+            basis_of = select(AccessRequestRow.id, AccessRequestRow.legal_basis).where(
+                AccessRequestRow.id.in_(chunk)
             )
-        }
-        bases: dict[str, str] = {
-            req: basis
-            for req, basis in await s.execute(
-                select(AccessRequestRow.id, AccessRequestRow.legal_basis).where(
-                    AccessRequestRow.id.in_(request_ids)
-                )
-            )
-        }
+            bases.update((req, basis) for req, basis in await s.execute(basis_of))
 
     def expired(record: dict[str, Any]) -> bool:
         if record["received_at"] > cutoff:

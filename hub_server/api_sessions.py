@@ -78,7 +78,7 @@ async def get_session(request: web.Request) -> web.Response:
     if row.opened_by != user.id:
         await load_for(hub, user, row.incident_id)
     live = hub.relay.get(row.id) or hub.relay.replicas.get(row.id)
-    state = live.state if live is not None else "ended"
+    state = live.state if live is not None else await sessions.state_elsewhere(hub, row)
     data = session_json(row, state)
     if live is not None:
         data["frames_relayed"] = live.frames

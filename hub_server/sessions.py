@@ -157,11 +157,12 @@ async def mark_started(hub: Hub, installation_id: str, session_id: str) -> bool:
     if live is None or live.installation_id != installation_id or live.state != "opening":
         return False
     live.state = "live"
-    live.started.set()
     async with hub.db.write() as s:
         row = await s.get(LiveSessionRow, session_id)
         if row is not None:
             row.started_at = time.time()
+    # Only now is the officer answered: every instance then reads the row as started.
+    live.started.set()
     return True
 
 
@@ -240,6 +241,17 @@ async def end_remotely(hub: Hub, installation_id: str, session_id: str, reason: 
     if not await hub.router.end_remote(installation_id, session_id, reason):
         await end_unowned_session(hub, installation_id, session_id, reason)
     await hub.router.send(installation_id, SessionClose(session_id=session_id, reason=reason))
+
+
+async def state_elsewhere(hub: Hub, row: LiveSessionRow) -> str:
+    """The state of a session this instance neither owns nor serves: the shared row says
+    whether it ended; an open row is only believed while its owner answers on the bus (a
+    row left open by an instance that died is ended for the officer, as its stream is)."""
+    if row.ended_at is not None:
+        return "ended"
+    if not await hub.router.owned_elsewhere(row.installation_id, row.id):
+        return "ended"
+    return "live" if row.started_at is not None else "opening"
 
 
 async def replicate(hub: Hub, row: LiveSessionRow) -> RelaySession | None:

@@ -254,8 +254,11 @@ async def test_a_stream_balanced_to_another_instance_is_served_and_counted(
         assert (closed.session_id, closed.reason) == (session_id, "closed_by_officer")
         assert (await on_b.session(session_id))["end_reason"] == "closed_by_officer"
 
-        # Opened through A (the socket's instance), watched through B only.
+        # Opened through A (the socket's instance), watched through B only. B, which
+        # neither owns nor serves it yet, reports it live like A does.
         session_id = await start_session(on_a, sim, grant["grant_id"])
+        assert (await on_b.session(session_id))["state"] == "live"
+        assert (await on_a.session(session_id))["state"] == "live"
         async with on_b.mjpeg(session_id) as via_b:
             told = await sim.next_message("session_viewers")
             assert (told.session_id, told.viewers) == (session_id, 1)
@@ -282,6 +285,7 @@ async def test_a_stream_balanced_to_another_instance_is_served_and_counted(
         async with asyncio.timeout(30):  # a stream with no frames would never finish
             status, body = await on_a.call("GET", f"/api/v1/sessions/{session_id}/stream")
         assert (status, body["error"]) == (410, "session_ended")
+        assert (await on_a.session(session_id))["state"] == "ended"
         await sim.close()
 
     report = cluster.verify_audit()

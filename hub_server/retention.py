@@ -18,6 +18,8 @@ The audit log is never touched by retention. Each batch of deletions writes one
 and count); /transparency derives "deleted by retention" by month, offense type, legal
 basis and agency from these entries and the chain's ``incident.opened`` entries.
 Search records exist only as audit entries (``search.radius``) and are kept with the log.
+Credentials (sign-in sessions, API tokens, enrollment codes) belong to no incident: they go
+once their expiry, revocation or use is more than their period ago.
 """
 
 from __future__ import annotations
@@ -32,20 +34,23 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, exists, func, null, select
+from sqlalchemy import CursorResult, Select, delete, exists, func, null, select
 
 from . import audit
 from .database import Database
 from .evidence import stored_records
 from .models import (
     AccessRequestRow,
+    ApiToken,
+    EnrollmentCode,
     GrantRow,
     HubMeta,
     Incident,
     IncidentOfficer,
     LiveSessionRow,
+    WebSession,
 )
 from .settings import ENV_PREFIX, Settings
 
@@ -84,6 +89,11 @@ KINDS = (
     ),
     RecordKind(
         "incidents", "Closed incidents with their assigned officers", "the incident's close"
+    ),
+    RecordKind(
+        "credentials",
+        "Console sign-in sessions, API tokens and enrollment codes (only hashes are stored)",
+        "expiry, revocation or use, whichever is first",
     ),
 )
 KIND_NAMES = tuple(k.name for k in KINDS)
@@ -277,6 +287,41 @@ async def _delete_table_kind(
             return total
 
 
+async def _delete_credentials(db: Database, days: int, cutoff: float, actor: str) -> int:
+    """Sign-in sessions, API tokens and enrollment codes that stopped working more than the
+    period ago. They belong to no incident, so their audit entry has no groups and
+    /transparency (which counts accesses) does not count them."""
+    ended = {
+        "web_sessions": delete(WebSession).where(WebSession.expires_at <= cutoff),
+        "api_tokens": delete(ApiToken).where(
+            (ApiToken.expires_at <= cutoff) | (ApiToken.revoked_at <= cutoff)
+        ),
+        "enrollment_codes": delete(EnrollmentCode).where(
+            (EnrollmentCode.expires_at <= cutoff) | (EnrollmentCode.used_at <= cutoff)
+        ),
+    }
+    async with db.write() as s:
+        await db.lock_audit(s)
+        counts: dict[str, int] = {
+            table: cast(CursorResult[Any], await s.execute(stmt)).rowcount
+            for table, stmt in ended.items()
+        }
+        total = sum(counts.values())
+        if total:
+            await audit.append(
+                db,
+                s,
+                "retention.deleted",
+                actor=actor,
+                kind="credentials",
+                count=total,
+                period_days=days,
+                groups=[],
+                tables=counts,
+            )
+    return total
+
+
 def _chunks(ids: Iterable[str], size: int = BATCH) -> Iterable[list[str]]:
     """Ids in lists small enough for one statement's parameters."""
     batch: list[str] = []
@@ -393,6 +438,11 @@ async def enforce(
                 db, kind, days[kind], cutoff(kind), held.get(kind, set()), actor
             )
         )
+    deleted["credentials"] = (
+        0
+        if days["credentials"] == 0
+        else await _delete_credentials(db, days["credentials"], cutoff("credentials"), actor)
+    )
     return deleted
 
 

@@ -85,6 +85,9 @@ class Settings:
     access_requests_retention_days: int = 30
     incidents_retention_days: int = 30
     evidence_retention_days: int = 90
+    # Sign-in sessions, API tokens and enrollment codes, counted from their expiry,
+    # revocation or use (no incident holds them).
+    credentials_retention_days: int = 30
     retention_sweep_s: float = 3600.0
     # Group commit: decisions arriving within this many milliseconds share one transaction.
     decision_batch_ms: float = 2.0

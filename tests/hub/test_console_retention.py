@@ -40,7 +40,8 @@ async def test_admin_page_shows_and_changes_retention(tmp_path: Path, chromium: 
                 "return Array.from(document.querySelectorAll('#retention-body .retention-days'),"
                 " n => n.value);"
             )
-            assert shown == ["90", "30", "30", "30", "60"]  # evidence first, incidents last
+            # evidence first, incidents last but credentials
+            assert shown == ["90", "30", "30", "30", "60", "30"]
             assert await browser.texts(f"{grants} .retention-set-by") == ["configuration"]
 
             async def set_days(value: str) -> None:

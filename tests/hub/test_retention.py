@@ -35,6 +35,8 @@ from tests.hub_harness import HubClient, HubHarness, running_hub
 DAY = 86400.0
 HOME = (35.7796, -78.6382)
 KINDS = ("evidence", "live_sessions", "grants", "access_requests", "incidents")
+# Credentials have their own test (test_retention_credentials.py): no incident holds them.
+ALL_KINDS = (*KINDS, "credentials")
 
 
 async def cli(*argv: str) -> int:
@@ -339,11 +341,12 @@ async def test_retention_deletes_exactly_the_expired_records(
             "grants": 30,
             "access_requests": 30,
             "incidents": 30,
+            "credentials": 30,
         }
 
         # A pass through the admin API: exactly the expired records go, files too.
         result = await admin.expect(200, "POST", "/api/v1/admin/retention/run")
-        assert result["deleted"] == {k: len(seeded.gone[k]) for k in KINDS}
+        assert {k: result["deleted"][k] for k in KINDS} == {k: len(seeded.gone[k]) for k in KINDS}
         present = await world.present()
         for kind in KINDS:
             assert not present[kind] & seeded.gone[kind], kind
@@ -352,7 +355,7 @@ async def test_retention_deletes_exactly_the_expired_records(
             assert not (hub_env / evidence_id).exists()
         # A second pass finds nothing more.
         again = await admin.expect(200, "POST", "/api/v1/admin/retention/run")
-        assert again["deleted"] == dict.fromkeys(KINDS, 0)
+        assert again["deleted"] == dict.fromkeys(ALL_KINDS, 0)
 
         # The chain verifies; /transparency equals what the chain says, legacy included.
         assert (await hub.verify_audit()).ok
@@ -385,6 +388,7 @@ async def test_retention_deletes_exactly_the_expired_records(
             "grants": 0,
             "access_requests": 1,
             "incidents": 1,
+            "credentials": 0,
         }
         present = await world.present()
         assert present["evidence"] == seeded.kept["evidence"] - {seeded.named["b_evidence"]}
@@ -406,14 +410,14 @@ async def test_retention_deletes_exactly_the_expired_records(
 async def test_zero_keeps_and_bad_periods_are_refused(
     tmp_path: Path, database_url: str, hub_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    keep = {f"{k}_retention_days": 0 for k in KINDS}
+    keep = {f"{k}_retention_days": 0 for k in ALL_KINDS}
     async with running_hub(tmp_path, database_url=database_url, **keep) as hub:
         admin_user = await hub.create_user(role="admin")
         admin = hub.client(admin_user)
         world = World(hub, hub_env, admin_user.id)
         seeded = await seed(world, hub.client(await hub.create_user(role="analyst")))
         result = await admin.expect(200, "POST", "/api/v1/admin/retention/run")
-        assert result["deleted"] == dict.fromkeys(KINDS, 0)
+        assert result["deleted"] == dict.fromkeys(ALL_KINDS, 0)
         present = await world.present()
         for kind in KINDS:
             assert seeded.gone[kind] | seeded.kept[kind] <= present[kind], kind
@@ -451,7 +455,7 @@ async def test_the_hub_enforces_retention_by_itself(tmp_path: Path, hub_env: Pat
     # Seeded with every period at 0 (keep): the seeding writes evidence and then closes its
     # incident far in the past, a jump no real upload can make, so no pass may see it half
     # done. Then an admin sets the usual periods and the hub's own passes do the rest.
-    keep = {f"{k}_retention_days": 0 for k in KINDS}
+    keep = {f"{k}_retention_days": 0 for k in ALL_KINDS}
     async with running_hub(tmp_path, retention_sweep_s=0.2, **keep) as hub:
         admin_user = await hub.create_user(role="admin")
         world = World(hub, hub_env, admin_user.id)

@@ -25,7 +25,7 @@ from .installation import (
     PinnedKeysUnreadable,
     StoredKeyUnreadable,
 )
-from .panel import async_add_panel, async_remove_panel_if_unused, async_setup_frontend
+from .panel import async_add_panel, async_remove_panel_if_last, async_setup_frontend
 from .panel_api import async_register_commands
 from .services import async_setup_services
 
@@ -130,6 +130,9 @@ async def async_remove_config_entry_device(
 async def async_unload_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> bool:
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     await entry.runtime_data.async_stop()
-    if unloaded:
-        async_remove_panel_if_unused(hass, entry.entry_id)
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: ConnectShareConfigEntry) -> None:
+    """The installation is deleted: with the last one, the sidebar panel and card go."""
+    async_remove_panel_if_last(hass, entry.entry_id)

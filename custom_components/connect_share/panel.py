@@ -3,7 +3,7 @@
 The built JavaScript ships in ``www/`` (HACS installs no build tools; the source and the build
 are in the repository's ``frontend/`` folder and a test checks the shipped files are what the
 build produces). The files are served from the integration's folder; the panel is admin
-only, is added with the first loaded entry and taken away when the last one unloads, and gets
+only, is added with the first loaded entry and taken away when the last one is deleted, and gets
 its data through the ``connect_share/*`` websocket commands (``panel_api/``).
 """
 
@@ -73,15 +73,13 @@ async def async_add_panel(hass: HomeAssistant) -> None:
     )
 
 
-def async_remove_panel_if_unused(hass: HomeAssistant, leaving_entry_id: str) -> None:
-    """Take the panel and the card away once no other entry is loaded (the last unloads)."""
-    from homeassistant.config_entries import ConfigEntryState
+def async_remove_panel_if_last(hass: HomeAssistant, leaving_entry_id: str) -> None:
+    """Take the panel and the card away when the last installation is deleted.
 
-    in_use = (ConfigEntryState.LOADED, ConfigEntryState.SETUP_IN_PROGRESS)
-    if any(
-        e.state in in_use and e.entry_id != leaving_entry_id
-        for e in hass.config_entries.async_entries(DOMAIN)
-    ):
+    Not on unload: saving a camera reloads the entry, and a panel removed and added again
+    makes the frontend drop the resident's open page. A disabled (unloaded) installation
+    keeps the panel, which then says Connect Share is not set up."""
+    if any(e.entry_id != leaving_entry_id for e in hass.config_entries.async_entries(DOMAIN)):
         return
     if "frontend" not in hass.config.components:
         return

@@ -1,7 +1,8 @@
 """The sidebar panel and the dashboard card, registered with Home Assistant's real frontend
 component: the panel is there once however many installations are set up, only
 administrators get it, its module and the card are served from the integration's folder, and
-it goes away with the last installation (a sidebar entry for nothing would stay otherwise)."""
+it goes away when the last installation is deleted (a sidebar entry for nothing would stay
+otherwise), never on a reload (saving a camera reloads the entry; the open page must stay)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.connect_share import hub_client
 from custom_components.connect_share.panel import CARD_FILE, PANEL_FILE, PANEL_URL_PATH, WWW
@@ -49,7 +51,7 @@ def _card_urls(hass: HomeAssistant) -> list[str]:
     return [u for u in hass.data[DATA_EXTRA_MODULE_URL].urls if CARD_FILE in u]
 
 
-async def test_panel_once_admin_only_served_and_gone_with_the_last_entry(
+async def test_panel_once_admin_only_served_kept_on_reload_gone_with_the_last_entry(
     hass: HomeAssistant,
     frontend: None,
     fake_hub: FakeHub,
@@ -88,27 +90,32 @@ async def test_panel_once_admin_only_served_and_gone_with_the_last_entry(
         assert list(await _panels(admin)).count(PANEL_URL_PATH) == 1
         assert len(_card_urls(hass)) == 1
 
-        # Reloading one (options saved) keeps the panel; unloading it too, while the other
-        # is loaded.
+        # Reloading (a camera saved in the panel reloads the entry) and unloading keep the
+        # panel without a panels_updated event, which makes the frontend drop the open page.
+        updates = async_capture_events(hass, "panels_updated")
         await hass.config_entries.async_reload(first.entry_id)
         await hass.async_block_till_done()
-        assert PANEL_URL_PATH in await _panels(admin)
         assert await hass.config_entries.async_unload(first.entry_id)
-        assert PANEL_URL_PATH in await _panels(admin)
-        assert len(_card_urls(hass)) == 1
-
-        # The last one unloads: the sidebar entry and the card go.
         assert await hass.config_entries.async_unload(second.entry_id)
+        await hass.async_block_till_done()
+        assert PANEL_URL_PATH in await _panels(admin)
+        assert updates == []
+
+        # Deleting one keeps it while another exists; deleting the last takes panel and card.
+        await hass.config_entries.async_remove(first.entry_id)
+        await hass.async_block_till_done()
+        assert PANEL_URL_PATH in await _panels(admin)
+        await hass.config_entries.async_remove(second.entry_id)
         await hass.async_block_till_done()
         assert PANEL_URL_PATH not in await _panels(admin)
         assert _card_urls(hass) == []
 
-        # Loaded again: back, once.
-        assert await hass.config_entries.async_setup(first.entry_id)
+        # A new installation: back, once.
+        third = await enroll(hass, fake_hub.url, fake_hub.new_code())
         await hass.async_block_till_done()
-        assert PANEL_URL_PATH in await _panels(admin)
+        assert list(await _panels(admin)).count(PANEL_URL_PATH) == 1
         assert len(_card_urls(hass)) == 1
-        assert await hass.config_entries.async_unload(first.entry_id)
+        assert await hass.config_entries.async_unload(third.entry_id)
     finally:
         await other_hub.stop()
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 from sqlalchemy import insert, text
 
@@ -21,7 +23,6 @@ from hub_server import grants
 from hub_server.bootstrap import ensure_bootstrap, resolve_kek
 from hub_server.database import Database
 from hub_server.geo import haversine_m
-from hub_server.kek import default_kek_path
 from hub_server.models import AccessRequestRow, Incident, Installation, User
 from hub_server.search import cameras_in_radius
 from hub_server.settings import Settings
@@ -198,7 +199,10 @@ async def bench_tokens(db: Database, label: str, installations: int, per_inst: i
     """200 installations, each answering its requests one after another (as over its socket),
     all at once: group commit vs one transaction per decision, same run, same database."""
     hub = Hub(Settings(database_url=db.url), db)
-    hub.kek = await resolve_kek(db, default_kek_path(db.url))
+    # A fresh key-encryption key for this run's fresh database, never in the checkout
+    # (for PostgreSQL the default place would be the working directory).
+    with tempfile.TemporaryDirectory(prefix="connect-share-bench-") as keys:
+        hub.kek = await resolve_kek(db, Path(keys) / "hub.kek")
     hub.hub_id = await ensure_bootstrap(db, hub.kek)
     await hub.signing_keys()
 

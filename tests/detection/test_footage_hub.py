@@ -287,7 +287,10 @@ async def test_tampered_or_unauthorised_uploads_are_refused(tmp_path, shared_dir
 
 async def test_retention_removes_expired_evidence(tmp_path, shared_dir):
     store, (inside, _) = local_events(shared_dir, tmp_path / "events")
-    async with running_hub(tmp_path) as hub, aiohttp.ClientSession() as http:
+    # The passes run 91 days ahead; credentials kept (0) so the officer's API token, valid
+    # for a day, survives them (credentials have their own test).
+    keep_credentials = {"credentials_retention_days": 0}
+    async with running_hub(tmp_path, **keep_credentials) as hub, aiohttp.ClientSession() as http:
         sim = await hub.simulated_installation([camera("cam-front", *NEAR, mode="registered")])
         api = hub.client(await hub.create_user(role="officer"))
         _, request = await approved_request(hub, api, sim)

@@ -21,6 +21,7 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import insert, select
 
+from benchmarks.cluster_parts.city import seed_pending_requests
 from benchmarks.common import median, parse_args, percentile, report
 from connect_share_protocol import (
     decode_message,
@@ -37,7 +38,7 @@ from hub_server.bootstrap import ensure_bootstrap, resolve_kek
 from hub_server.database import Database, migrate
 from hub_server.geo import haversine_m
 from hub_server.kek import default_kek_path
-from hub_server.models import AccessRequestRow, Camera, Incident, Installation, User
+from hub_server.models import Camera, Installation
 from hub_server.search import SHARED_MODES, cameras_in_radius
 from hub_server.settings import Settings
 from hub_server.state import Hub
@@ -135,55 +136,8 @@ async def bench_tokens(db: Database, inst_id: str, count: int) -> None:
     hub.kek = await resolve_kek(db, default_kek_path(db.url))
     hub.hub_id = await ensure_bootstrap(db, hub.kek)
     keys = await hub.signing_keys()
-    now = time.time()
-    officer_id, incident_id = uuid.uuid4().hex, uuid.uuid4().hex
     request_ids = [uuid.uuid4().hex for _ in range(count)]
-    async with db.write() as s:
-        s.add(
-            User(
-                id=officer_id,
-                username="bench",
-                display_name="Bench Officer",
-                badge="1",
-                role="analyst",
-                password_hash="x",
-                active=True,
-                created_at=now,
-            )
-        )
-        await s.flush()  # no ORM relationship orders these inserts, so flush the user first
-        s.add(
-            Incident(
-                id=incident_id,
-                case_number="B-1",
-                incident_type="bench",
-                reason="bench",
-                lat=CENTER[0],
-                lon=CENTER[1],
-                radius_m=500,
-                created_by=officer_id,
-                created_at=now,
-            )
-        )
-        await s.flush()
-        await s.execute(
-            insert(AccessRequestRow),
-            [
-                {
-                    "id": rid,
-                    "incident_id": incident_id,
-                    "installation_id": inst_id,
-                    "scope": "live",
-                    "camera_ids": ["cam-0"],
-                    "created_by": officer_id,
-                    "created_at": now,
-                    "expires_at": now + 3600,
-                    "status": "pending",
-                    "approved_camera_ids": [],
-                }
-                for rid in request_ids
-            ],
-        )
+    officer_id, incident_id = await seed_pending_requests(db, {inst_id: request_ids})
     start = time.perf_counter()
     for rid in request_ids:
         reply = await grants.handle_decision(

@@ -136,15 +136,11 @@ async def bench_radius(db: Database, label: str, cameras: int, repeats: int) -> 
     report(f"select_1_p95_ms_{label}", percentile(floor, 95) * 1e3)
 
 
-async def _requests(
-    db: Database, installations: int, per_installation: int
-) -> dict[str, list[str]]:
-    """``installations`` installations with ``per_installation`` pending live requests each."""
+async def seed_pending_requests(db: Database, plan: dict[str, list[str]]) -> tuple[str, str]:
+    """One officer and one incident with pending live requests: ``plan`` maps an
+    installation id to its request ids. Returns (officer id, incident id)."""
     now = time.time()
     officer_id, incident_id = uuid.uuid4().hex, uuid.uuid4().hex
-    inst_ids = [uuid.uuid4().hex for _ in range(installations)]
-    await seed_installations(db, inst_ids)
-    plan = {i: [uuid.uuid4().hex for _ in range(per_installation)] for i in inst_ids}
     async with db.write() as s:
         s.add(
             User(
@@ -158,7 +154,7 @@ async def _requests(
                 created_at=now,
             )
         )
-        await s.flush()
+        await s.flush()  # no ORM relationship orders these inserts, so flush the user first
         s.add(
             Incident(
                 id=incident_id,
@@ -192,6 +188,17 @@ async def _requests(
                 for rid in rids
             ],
         )
+    return officer_id, incident_id
+
+
+async def _requests(
+    db: Database, installations: int, per_installation: int
+) -> dict[str, list[str]]:
+    """``installations`` installations with ``per_installation`` pending live requests each."""
+    inst_ids = [uuid.uuid4().hex for _ in range(installations)]
+    await seed_installations(db, inst_ids)
+    plan = {i: [uuid.uuid4().hex for _ in range(per_installation)] for i in inst_ids}
+    await seed_pending_requests(db, plan)
     return plan
 
 

@@ -10,6 +10,12 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+from connect_share_protocol import decode_message, encode_message, sign_auth_challenge
+from connect_share_protocol.messages import Auth, Hello
 
 
 def parse_args(description: str) -> argparse.Namespace:
@@ -44,3 +50,18 @@ def time_calls(fn: Callable[[], object], repeats: int, *, warmup: int = 20) -> l
 
 def median(samples: list[float]) -> float:
     return statistics.median(samples)
+
+
+async def open_installation_socket(
+    http: aiohttp.ClientSession, ws_url: str, inst_id: str, key: Any, timeout: float
+) -> aiohttp.ClientWebSocketResponse:
+    """An installation's socket to the hub, authenticated (hello, signed challenge)."""
+    ws = await http.ws_connect(ws_url, heartbeat=None, autoping=True)
+    await ws.send_str(encode_message(Hello(installation_id=inst_id, client_version="b")))
+    challenge = decode_message((await ws.receive(timeout=timeout)).data)
+    nonce = challenge.nonce  # type: ignore[attr-defined]
+    sig = sign_auth_challenge(key, inst_id, nonce)
+    await ws.send_str(encode_message(Auth(installation_id=inst_id, nonce=nonce, signature=sig)))
+    ok = decode_message((await ws.receive(timeout=timeout)).data)
+    assert ok.TYPE == "auth_ok", ok
+    return ws

@@ -22,16 +22,13 @@ import aiohttp
 from sqlalchemy import insert, select
 
 from benchmarks.cluster_parts.city import seed_pending_requests
-from benchmarks.common import median, parse_args, percentile, report
+from benchmarks.common import median, open_installation_socket, parse_args, percentile, report
 from connect_share_protocol import (
-    decode_message,
-    encode_message,
     generate_private_key,
     issue_token,
     public_key_to_b64,
-    sign_auth_challenge,
 )
-from connect_share_protocol.messages import Auth, Decision, Hello
+from connect_share_protocol.messages import Decision
 from connect_share_protocol.tokens import new_claims
 from hub_server import grants
 from hub_server.bootstrap import ensure_bootstrap, resolve_kek
@@ -244,20 +241,9 @@ async def bench_ws_memory(workdir: Path, connections: int) -> None:
             ws_url = base.replace("http", "ws") + "/api/v1/installations/ws"
 
             async def connect(inst_id: str) -> None:
-                ws = await http.ws_connect(ws_url, heartbeat=None, autoping=True)
-                await ws.send_str(
-                    encode_message(Hello(installation_id=inst_id, client_version="b"))
+                sockets.append(
+                    await open_installation_socket(http, ws_url, inst_id, keys[inst_id], 30)
                 )
-                challenge = decode_message((await ws.receive(timeout=30)).data)
-                sig = sign_auth_challenge(keys[inst_id], inst_id, challenge.nonce)  # type: ignore[attr-defined]
-                await ws.send_str(
-                    encode_message(
-                        Auth(installation_id=inst_id, nonce=challenge.nonce, signature=sig)
-                    )  # type: ignore[attr-defined]
-                )
-                ok = decode_message((await ws.receive(timeout=30)).data)
-                assert ok.TYPE == "auth_ok", ok
-                sockets.append(ws)
 
             ids = list(keys)
             for inst_id in ids[:20]:  # warm-up: lazy imports, pools, first allocations

@@ -15,15 +15,11 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import insert, select
 
-from benchmarks.common import percentile, report
+from benchmarks.common import open_installation_socket, percentile, report
 from connect_share_protocol import (
-    decode_message,
-    encode_message,
     generate_private_key,
     public_key_to_b64,
-    sign_auth_challenge,
 )
-from connect_share_protocol.messages import Auth, Hello
 from hub_server.models import AuditEntry, Installation
 from tests.cluster_harness import Cluster, HubProcess, running_cluster
 from tests.hub_harness import HubClient, SimulatedInstallation, camera, tiny_jpeg
@@ -152,20 +148,9 @@ async def bench_idle_sockets(database_url: str, connections: int) -> None:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
 
             async def connect(inst_id: str) -> None:
-                ws = await http.ws_connect(ws_url, heartbeat=None, autoping=True)
-                await ws.send_str(
-                    encode_message(Hello(installation_id=inst_id, client_version="b"))
+                sockets.append(
+                    await open_installation_socket(http, ws_url, inst_id, keys[inst_id], 60)
                 )
-                challenge = decode_message((await ws.receive(timeout=60)).data)
-                sig = sign_auth_challenge(keys[inst_id], inst_id, challenge.nonce)  # type: ignore[attr-defined]
-                await ws.send_str(
-                    encode_message(
-                        Auth(installation_id=inst_id, nonce=challenge.nonce, signature=sig)
-                    )  # type: ignore[attr-defined]
-                )
-                ok = decode_message((await ws.receive(timeout=60)).data)
-                assert ok.TYPE == "auth_ok", ok
-                sockets.append(ws)
 
             ids = list(keys)
             for inst_id in ids[:40]:  # warm-up on both instances
